@@ -1,0 +1,35 @@
+"""The navigation bar: each entry names the URL and the roles that see it (empty: every signed-in user)."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    roles: frozenset[str] = frozenset()
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Home"), "web:home"),
+]
+
+
+def items_for(user) -> list[dict[str, str]]:
+    if not user.is_authenticated:
+        return []
+    held = set(getattr(user, "role_codes", lambda: set())())
+    visible = []
+    for item in NAV_ITEMS:
+        if item.roles and not (item.roles & held) and not user.is_superuser:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"label": str(item.label), "url": url, "name": item.url_name})
+    return visible
