@@ -32,7 +32,37 @@ CHROMIUM_ARGS = [
 ]
 
 
-def test_database_url() -> str:
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database lets Django's flush TRUNCATE the append-only audit table (never in production)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER DATABASE \"{connection.settings_dict['NAME']}\" SET umkm.allow_audit_truncate = 'on'"
+        )
+    connection.close()
+
+
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "celery_worker_process"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """Transactional tests flush every table; put the regions and wages loaded by migrations back."""
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or TRANSACTIONAL_FIXTURES & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+        from umkm_enroll.regions.loading import load_minimum_wages, load_vendored
+        from umkm_enroll.regions.models import MinimumWage, Province
+
+        if not Province.objects.exists():
+            load_vendored()
+        if not MinimumWage.objects.exists():
+            load_minimum_wages()
+
+
+def worker_database_url() -> str:
     """The URL of the database the tests run on (pytest-django's test_ copy), for child processes."""
     db = settings.DATABASES["default"]
     parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/umkm_enroll"))
@@ -50,7 +80,7 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "DATABASE_URL": test_database_url(), **self.extra_env}
+        env = {**os.environ, "DATABASE_URL": worker_database_url(), **self.extra_env}
         celery = str(Path(sys.executable).parent / "celery")
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(

@@ -1,15 +1,45 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import APIRootView, DefaultRouter
+
+from umkm_enroll.accounts import api as accounts_api
+from umkm_enroll.accounts.access import no_data
+from umkm_enroll.accounts.permissions import SignedIn
+
+
+@no_data
+class APIRoot(APIRootView):
+    """The API's entry point: links to its lists."""
+
+    permission_classes = [SignedIn]
+
+
+router = DefaultRouter()
+router.APIRootView = APIRoot
+router.register("offices", accounts_api.OfficeViewSet, basename="office")
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [SignedIn]
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    permission_classes = [SignedIn]
+
 
 api_v1 = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", no_data(SchemaView.as_view()), name="schema"),
+    path("docs/", no_data(DocsView.as_view(url_name="api:schema")), name="docs"),
+    path("me/", accounts_api.me, name="me"),
+    *router.urls,
 ]
 
 urlpatterns = [
     path("", include("umkm_enroll.web.urls")),
-    path("akun/", include("umkm_enroll.accounts.urls")),
+    path("", include("umkm_enroll.accounts.urls")),
+    path("kelola/audit/", include("umkm_enroll.audit.urls")),
+    path("wilayah/", include("umkm_enroll.regions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),

@@ -14,15 +14,22 @@ class NavItem:
     roles: frozenset[str] = frozenset()
 
 
+ADMIN = frozenset({"administrator"})
+
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "web:home"),
+    NavItem(_("Regions"), "regions:index"),
+    NavItem(_("Minimum wages"), "regions:minimum_wages"),
+    NavItem(_("Offices"), "accounts:office_list", ADMIN),
+    NavItem(_("Users"), "accounts:user_list", ADMIN),
+    NavItem(_("Audit log"), "audit:list", ADMIN),
 ]
 
 
 def items_for(user) -> list[dict[str, str]]:
     if not user.is_authenticated:
         return []
-    held = set(getattr(user, "role_codes", lambda: set())())
+    held = user.role_codes()
     visible = []
     for item in NAV_ITEMS:
         if item.roles and not (item.roles & held) and not user.is_superuser:

@@ -4,12 +4,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from umkm_enroll.accounts.access import no_data
 
+
+@no_data
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html")
 
 
+@no_data
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and docker-compose: answers only when the database does."""

@@ -1,0 +1,191 @@
+"""The tenant matrix, generated from the URL configuration and the API schema.
+
+Every URL declares how it is scoped (umkm_enroll/accounts/access.py). For each scoped endpoint an
+object is made in region A (Kota Mataram, NTB) and requested by users of region B (Kota Manado,
+Sulawesi Utara) holding every regional role: a list must not contain it, a detail must answer 404 (or
+403). A national administrator must see it, which shows the check can fail. An endpoint that declares
+nothing fails the suite, so a new endpoint cannot forget its scoping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.factories import OfficeFactory, UserFactory
+from tests.helpers import login_verified
+from umkm_enroll.accounts.access import NATIONAL, NO_DATA, REFERENCE, SCOPED, data_scope_of
+from umkm_enroll.accounts.models import Office, Role, User
+
+REGION_A = "52.71"
+REGION_B = "71.71"
+
+# Third-party URL groups, each with the reason it holds no region's data for a non-superuser.
+THIRD_PARTY = {
+    "django-admin/": "Django's admin: superusers only (national), checked below",
+    "i18n/": "set_language: stores a preference, returns no data",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    route: str
+    callback: Callable
+    kwargs: tuple[str, ...]
+
+
+def walk(patterns: list, prefix: str = "") -> Iterator[Endpoint]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            names = tuple(a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route))
+            yield Endpoint(route, entry.callback, names)
+
+
+def all_endpoints() -> list[Endpoint]:
+    return [e for e in walk(get_resolver().url_patterns) if not e.route.startswith(tuple(THIRD_PARTY))]
+
+
+def kind_of(endpoint: Endpoint) -> str | None:
+    declared = data_scope_of(endpoint.callback)
+    return declared[0] if declared else None
+
+
+def model_of(endpoint: Endpoint) -> type:
+    declared = data_scope_of(endpoint.callback)
+    assert declared is not None, endpoint.route
+    assert declared[1] is not None, endpoint.route
+    return declared[1]
+
+
+def make_office(region: str, marker: str) -> Office:
+    return OfficeFactory.diskop_regency(region, name=f"Kantor {marker}")
+
+
+def make_user(region: str, marker: str) -> User:
+    return UserFactory.create(
+        username=marker.lower(), first_name=marker, office=OfficeFactory.diskop_regency(region)
+    )
+
+
+# One maker per scoped model: an object in a region, findable by a marker string.
+MAKERS: dict[type, Callable[[str, str], Any]] = {Office: make_office, User: make_user}
+
+
+def test_every_endpoint_declares_its_scoping():
+    undeclared = [e.route for e in all_endpoints() if data_scope_of(e.callback) is None]
+    assert not undeclared, f"endpoints without a scoping declaration: {undeclared}"
+
+
+def test_every_scoped_model_has_a_maker():
+    models = {model_of(e) for e in all_endpoints() if kind_of(e) == SCOPED}
+    assert models <= set(MAKERS), f"add a maker for {models - set(MAKERS)}"
+
+
+def as_schema_path(route: str) -> str:
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+    return ("/" + path.replace("^", "").replace("$", "")).replace("{pk}", "{id}")
+
+
+def test_every_api_path_of_the_schema_is_a_declared_endpoint():
+    schema = SchemaGenerator(patterns=None).get_schema(request=None, public=True)
+    declared = {as_schema_path(e.route) for e in all_endpoints() if data_scope_of(e.callback)}
+    missing = [path for path in schema["paths"] if path not in declared]
+    assert not missing, f"schema paths without a declared endpoint: {missing}"
+
+
+def fill(route: str, values: dict[str, Any]) -> str:
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
+    return "/" + path.replace("^", "").replace("$", "").replace("\\.", ".")
+
+
+def regional_viewers() -> list[User]:
+    """Users of region B holding every role that is not national."""
+    diskop = UserFactory.create(
+        office=OfficeFactory.diskop_regency(REGION_B), roles=[Role.OPERATOR, Role.CARD_ADMIN, Role.FINANCE]
+    )
+    branch = UserFactory.create(
+        office=OfficeFactory.branch([REGION_B]), roles=[Role.OFFICER, Role.CARD_ADMIN, Role.FINANCE]
+    )
+    province = UserFactory.create(office=OfficeFactory.diskop_province(REGION_B[:2]), roles=[Role.OPERATOR])
+    return [diskop, branch, province]
+
+
+def scoped_endpoints() -> list[Endpoint]:
+    return [e for e in all_endpoints() if kind_of(e) == SCOPED and "format" not in e.kwargs]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", scoped_endpoints(), ids=lambda e: e.route)
+def test_users_of_another_region_get_nothing_of_region_a(endpoint):
+    model = model_of(endpoint)
+    marker = f"Penanda{model.__name__}A"
+    target = MAKERS[model](REGION_A, marker)
+    unexpected = set(endpoint.kwargs) - {"pk"}
+    assert not unexpected, f"{endpoint.route}: teach the matrix the URL parameters {unexpected}"
+    path = fill(endpoint.route, {"pk": target.pk})
+
+    for viewer in regional_viewers():
+        client = Client()
+        login_verified(client, viewer)
+        response = client.get(path)
+        if response.status_code == 405:
+            response = client.post(path, {})
+        if endpoint.kwargs:
+            assert response.status_code in {403, 404}, (
+                f"{path} answered {response.status_code} to {viewer.roles}"
+            )
+        else:
+            assert response.status_code in {200, 403}, path
+            assert marker not in response.content.decode(), (
+                f"{path} showed region A's object to {viewer.roles}"
+            )
+
+    admin = UserFactory.create(office=OfficeFactory.ministry(), roles=[Role.ADMINISTRATOR])
+    client = Client()
+    login_verified(client, admin)
+    response = client.get(path)
+    if response.status_code != 405:
+        assert response.status_code == 200, path
+        if not endpoint.kwargs:
+            # Lists may paginate: look for the marker on the first page by searching for it.
+            response = client.get(path, {"q": marker, "search": marker})
+            assert marker in response.content.decode(), f"the control failed: {path} hid region A's object"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "endpoint", [e for e in all_endpoints() if kind_of(e) == NATIONAL], ids=lambda e: e.route
+)
+def test_national_endpoints_refuse_every_regional_role(endpoint):
+    for viewer in regional_viewers():
+        client = Client()
+        login_verified(client, viewer)
+        assert client.get(fill(endpoint.route, {})).status_code == 403
+
+
+@pytest.mark.django_db
+def test_reference_and_no_data_endpoints_are_only_those_that_hold_no_regional_records():
+    kinds = {kind_of(e) for e in all_endpoints()}
+    assert kinds <= {SCOPED, REFERENCE, NO_DATA, NATIONAL}
+
+
+@pytest.mark.django_db
+def test_the_django_admin_is_closed_to_everyone_but_superusers():
+    for viewer in regional_viewers():
+        client = Client()
+        login_verified(client, viewer)
+        response = client.get("/django-admin/accounts/user/")
+        assert response.status_code == 302
+        assert "/django-admin/login/" in response["Location"]
