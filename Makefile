@@ -41,3 +41,7 @@ stop: $(STAMP)
 
 clean: $(STAMP)
 	$(PY) -m umkm_enroll.devstack clean
+
+# Benchmarks (see README, "Benchmarks"); each prints its own figures.
+bench-registry: $(STAMP)
+	$(PY) -m umkm_enroll.devstack bench benchmarks/registry_search.py $(BENCH_ARGS)

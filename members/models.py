@@ -1,1 +1,284 @@
-"""Models of the members app."""
+"""People in the registry: UMKM owners and cooperative members (BPU) and their workers (PU).
+
+The full NIK is never stored readable: `nik_ciphertext` (AES-GCM, key id beside it) and `nik_digest`
+(keyed HMAC, unique nationwide). The NIK's region and birth-date parts live in their own columns for
+filters; `nik_masked` is what pages, exports and the API show.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ParticipantKind(models.TextChoices):
+    BPU = "bpu", _("BPU (self-employed, non-wage earner)")
+    PU = "pu", _("PU (wage earner)")
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Male")
+    FEMALE = "P", _("Female")
+
+
+class HeirRelation(models.TextChoices):
+    SPOUSE = "spouse", _("Husband or wife")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    SIBLING = "sibling", _("Brother or sister")
+    OTHER = "other", _("Other")
+
+
+class MemberQuerySet(models.QuerySet["Member"]):
+    def visible_to(self, user) -> MemberQuerySet:
+        from umkm_enroll.accounts.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        if not scope.regency_codes:
+            return self.none()
+        return self.filter(scope.filter_for("regency", province_field="province"))
+
+    def current(self) -> MemberQuerySet:
+        """Records not merged into another one."""
+        return self.filter(merged_into__isnull=True)
+
+
+class Member(models.Model):
+    # --- identity ---
+    nik_ciphertext = models.BinaryField(_("NIK (encrypted)"))
+    nik_key_id = models.CharField(_("NIK key id"), max_length=16)
+    nik_digest = models.CharField(_("NIK lookup digest"), max_length=64, unique=True)
+    nik_masked = models.CharField(_("NIK"), max_length=16)
+    nik_regency_code = models.CharField(_("NIK regency code"), max_length=5, db_index=True)
+    nik_district_code = models.CharField(_("NIK district code"), max_length=8)
+    kk_ciphertext = models.BinaryField(_("family card number (encrypted)"), null=True, blank=True)
+    kk_key_id = models.CharField(max_length=16, blank=True)
+    kk_masked = models.CharField(_("family card number"), max_length=16, blank=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    name_search = models.CharField(_("normalised name"), max_length=150)
+    birth_place = models.CharField(_("place of birth"), max_length=100)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+
+    # --- address ---
+    address = models.CharField(_("street address"), max_length=300)
+    province = models.ForeignKey(
+        "regions.Province", verbose_name=_("province"), on_delete=models.PROTECT, related_name="+"
+    )
+    regency = models.ForeignKey(
+        "regions.Regency", verbose_name=_("regency or city"), on_delete=models.PROTECT, related_name="+"
+    )
+    district = models.ForeignKey(
+        "regions.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    village = models.ForeignKey(
+        "regions.Village",
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    # --- contact ---
+    phone = models.CharField(_("mobile phone"), max_length=16, blank=True, help_text=_("Stored as +62…"))
+    email = models.EmailField(_("email"), blank=True)
+
+    # --- work ---
+    occupation = models.CharField(_("occupation or business type"), max_length=120)
+    business_name = models.CharField(_("business name"), max_length=150, blank=True)
+    nib = models.CharField(_("NIB"), max_length=13, blank=True)
+    kind = models.CharField(_("participant kind"), max_length=3, choices=ParticipantKind.choices)
+    monthly_income = models.BigIntegerField(_("declared monthly income (Rp)"), null=True, blank=True)
+    monthly_wage = models.BigIntegerField(_("monthly wage (Rp)"), null=True, blank=True)
+    cooperative = models.ForeignKey(
+        "cooperatives.Cooperative",
+        verbose_name=_("cooperative"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    employer_member = models.ForeignKey(
+        "self",
+        verbose_name=_("employer (business owner)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="workers",
+    )
+    employer_cooperative = models.ForeignKey(
+        "cooperatives.Cooperative",
+        verbose_name=_("employer (cooperative)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="workers",
+    )
+    aid_bpum = models.BooleanField(_("BPUM recipient"), default=False)
+    aid_kur = models.BooleanField(_("KUR recipient"), default=False)
+
+    # --- heir (JKM pays the heir) ---
+    heir_name = models.CharField(_("heir's name"), max_length=150, blank=True)
+    heir_relation = models.CharField(
+        _("heir's relation"), max_length=10, choices=HeirRelation.choices, blank=True
+    )
+    heir_phone = models.CharField(_("heir's phone"), max_length=16, blank=True)
+
+    # --- membership number, given when an enrollment is approved ---
+    kpj_number = models.CharField(_("KPJ number"), max_length=20, null=True, blank=True, unique=True)
+
+    # --- bookkeeping ---
+    office = models.ForeignKey(
+        "accounts.Office", verbose_name=_("registering office"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+    )
+
+    objects = MemberQuerySet.as_manager()
+
+    AUDIT_PERSONAL_FIELDS = {
+        "full_name": "name",
+        "name_search": "hidden",
+        "birth_place": "hidden",
+        "birth_date": "hidden",
+        "address": "hidden",
+        "phone": "phone",
+        "email": "email",
+        "heir_name": "name",
+        "heir_phone": "phone",
+        "nik_masked": "nik",
+        "kk_masked": "nik",
+        "monthly_income": "hidden",
+        "monthly_wage": "hidden",
+    }
+    AUDIT_LABEL_MASK = "name"
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="member_income_for_bpu_wage_for_pu",
+                condition=(
+                    models.Q(kind="bpu", monthly_wage__isnull=True)
+                    | models.Q(kind="pu", monthly_income__isnull=True)
+                ),
+            ),
+            models.CheckConstraint(
+                name="member_one_employer",
+                condition=models.Q(employer_member__isnull=True)
+                | models.Q(employer_cooperative__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="member_amounts_not_negative",
+                condition=(models.Q(monthly_income__isnull=True) | models.Q(monthly_income__gte=0))
+                & (models.Q(monthly_wage__isnull=True) | models.Q(monthly_wage__gte=0)),
+            ),
+            models.CheckConstraint(
+                name="member_not_own_employer", condition=~models.Q(employer_member=models.F("id"))
+            ),
+        ]
+        indexes = [
+            # Typo-tolerant name search (pg_trgm word similarity, %>): a bitmap scan of the GIN index,
+            # then the few candidates are ordered by distance.
+            GinIndex(OpClass(models.F("name_search"), name="gin_trgm_ops"), name="member_name_trgm_gin"),
+            # The registry list of a province (or its regencies), by name (the default order) ...
+            models.Index(fields=["province", "name_search", "id"], name="member_province_name"),
+            # ... newest first, and the same for national users.
+            models.Index(fields=["province", "-created_at"], name="member_province_created"),
+            models.Index(fields=["-created_at"], name="member_created"),
+            # Possible duplicates: the same normalised name and birth date (also the national name order) ...
+            models.Index(fields=["name_search", "birth_date"], name="member_name_birth"),
+            # ... or the same phone; and search by phone.
+            models.Index(fields=["phone"], name="member_phone", condition=~models.Q(phone="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.regency_id or ""
+
+    @property
+    def employer_label(self) -> str:
+        if self.employer_member_id:
+            return str(self.employer_member)
+        if self.employer_cooperative_id:
+            return str(self.employer_cooperative)
+        return ""
+
+
+class DuplicateFlagQuerySet(models.QuerySet["DuplicateFlag"]):
+    def visible_to(self, user) -> DuplicateFlagQuerySet:
+        visible = Member.objects.visible_to(user)
+        return self.filter(first__in=visible, second__in=visible)
+
+    def open_for(self, member: Member) -> DuplicateFlagQuerySet:
+        return self.filter(models.Q(first=member) | models.Q(second=member), status=DuplicateFlag.Status.OPEN)
+
+
+class DuplicateFlag(models.Model):
+    """Two records that may be the same person under different NIKs, for an operator to review."""
+
+    class Reason(models.TextChoices):
+        NAME_BIRTH = "name_birth", _("Same name and date of birth")
+        PHONE = "phone", _("Same phone number")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        MERGED = "merged", _("Merged")
+        DISTINCT = "distinct", _("Confirmed different people")
+
+    first = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    second = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("found"), auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    objects = DuplicateFlagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second", "reason"], name="duplicate_flag_once"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="duplicate_flag_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.first_id} / {self.second_id}"

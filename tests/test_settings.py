@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+NIK_KEYS = {"NIK_ENCRYPTION_KEYS": "k1:" + "A" * 43, "NIK_HMAC_KEY": "B" * 43}
 STRONG_KEY = "k3J9xPq2Lm8Vt4Rz7Wn1Bc6Yd5Fh0Gs2Ju8Ia3Oe9Ku7Ly4Mw1Nx6Pv0Qb5Rc2Sd"
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "NIK_ENCRYPTION_KEYS", "NIK_HMAC_KEY"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -34,6 +38,7 @@ def test_check_deploy_reports_nothing_under_production_settings():
         DEBUG="0",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="umkm.example.go.id",
+        **NIK_KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     # The one silenced check is axes.W006 (settings.py says why: lockouts are per username).
@@ -42,6 +47,12 @@ def test_check_deploy_reports_nothing_under_production_settings():
 
 @pytest.mark.parametrize("secret", ["", "django-insecure-abc", "changeme"])
 def test_production_refuses_to_start_with_a_missing_or_default_secret(secret):
-    result = manage("check", DEBUG="0", SECRET_KEY=secret)
+    result = manage("check", DEBUG="0", SECRET_KEY=secret, **NIK_KEYS)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_nik_keys():
+    result = manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="umkm.example.go.id")
+    assert result.returncode != 0
+    assert "NIK_ENCRYPTION_KEYS" in result.stderr

@@ -338,6 +338,16 @@ def cmd_test(pytest_args: list[str]) -> int:
         stop_started(started)
 
 
+def cmd_bench(script: str, args: list[str]) -> int:
+    """Run a benchmark script against the configured (or embedded) servers."""
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "1")
+    env.setdefault("SECRET_KEY", secret_key())
+    ensure_services(env)
+    env["REDIS_URL"] = with_redis_db(env["REDIS_URL"], os.environ.get("BENCH_REDIS_DB", "8"))
+    return subprocess.run([sys.executable, script, *args], cwd=ROOT, env=env).returncode
+
+
 def cmd_services() -> int:
     env = dict(os.environ)
     ensure_services(env)
@@ -359,6 +369,8 @@ def main(argv: list[str]) -> int:
         return cmd_test(argv[1:])
     if command == "services":
         return cmd_services()
+    if command == "bench":
+        return cmd_bench(argv[1], argv[2:])
     if command == "stop":
         return cmd_stop()
     if command == "clean":

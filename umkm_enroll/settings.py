@@ -47,6 +47,21 @@ elif not DEBUG and (
 ):
     raise ImproperlyConfigured("SECRET_KEY is a default or weak value; set a random key of 50+ characters.")
 
+# NIK protection (members/vault.py): AES-256-GCM keys "id:base64,..." (the first encrypts; the others
+# still decrypt, for rotation) and the HMAC key for exact lookups. Required when DEBUG is off.
+NIK_ENCRYPTION_KEYS = os.environ.get("NIK_ENCRYPTION_KEYS", "")
+NIK_HMAC_KEY = os.environ.get("NIK_HMAC_KEY", "")
+if not (NIK_ENCRYPTION_KEYS and NIK_HMAC_KEY):
+    if not DEBUG:
+        raise ImproperlyConfigured("NIK_ENCRYPTION_KEYS and NIK_HMAC_KEY must be set when DEBUG is off.")
+    import base64
+    import hashlib
+
+    # Development only: keys derived from SECRET_KEY (make run / make test keep one in .data/).
+    _dev = hashlib.sha256(f"nik-dev:{SECRET_KEY}".encode()).digest()
+    NIK_ENCRYPTION_KEYS = NIK_ENCRYPTION_KEYS or "dev:" + base64.urlsafe_b64encode(_dev).decode().rstrip("=")
+    NIK_HMAC_KEY = NIK_HMAC_KEY or base64.urlsafe_b64encode(hashlib.sha256(b"hmac" + _dev).digest()).decode()
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -61,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -257,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OfficeKindEnum": "umkm_enroll.accounts.models.Office.Kind",
+        "CooperativeKindEnum": "cooperatives.models.Cooperative.Kind",
+        "ParticipantKindEnum": "members.models.ParticipantKind",
+    },
 }
 
 # Celery: Redis broker; results that matter are written to the database by the tasks themselves.

@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from cooperatives import api as cooperatives_api
+from members import api as members_api
 from umkm_enroll.accounts import api as accounts_api
 from umkm_enroll.accounts.access import no_data
 from umkm_enroll.accounts.permissions import SignedIn
@@ -18,6 +20,8 @@ class APIRoot(APIRootView):
 router = DefaultRouter()
 router.APIRootView = APIRoot
 router.register("offices", accounts_api.OfficeViewSet, basename="office")
+router.register("cooperatives", cooperatives_api.CooperativeViewSet, basename="cooperative")
+router.register("members", members_api.MemberViewSet, basename="member")
 
 
 class SchemaView(SpectacularAPIView):
@@ -40,6 +44,8 @@ urlpatterns = [
     path("", include("umkm_enroll.accounts.urls")),
     path("kelola/audit/", include("umkm_enroll.audit.urls")),
     path("wilayah/", include("umkm_enroll.regions.urls")),
+    path("koperasi/", include("cooperatives.urls")),
+    path("orang/", include("members.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),

@@ -18,15 +18,34 @@ from .models import NATIONAL_ROLES, Office
 class Scope:
     everything: bool
     regency_codes: frozenset[str]
+    # Provinces all of whose regencies are in the scope (a province office's): filtered by equality on
+    # the province column, which the registry's indexes lead with.
+    whole_provinces: frozenset[str] = frozenset()
 
     def covers_regency(self, code: str | None) -> bool:
         return self.everything or (code is not None and code in self.regency_codes)
 
-    def filter_for(self, field: str) -> Q:
-        """A Q object limiting `field` (a regency code, or a relation ending in one) to this scope."""
+    def filter_for(self, field: str, province_field: str | None = None) -> Q:
+        """A Q object limiting `field` (a regency code, or a relation ending in one) to this scope.
+
+        With `province_field`, whole provinces are matched on it, and a handful of regencies of one
+        province also name their province, so that province-led indexes serve the query.
+        """
         if self.everything:
             return Q()
-        return Q(**{f"{field}__in": sorted(self.regency_codes)})
+        if province_field is None:
+            return Q(**{f"{field}__in": sorted(self.regency_codes)})
+        partial = sorted(code for code in self.regency_codes if code[:2] not in self.whole_provinces)
+        parts = []
+        if self.whole_provinces:
+            parts.append(Q(**{f"{province_field}__in": sorted(self.whole_provinces)}))
+        if partial:
+            provinces = sorted({code[:2] for code in partial})
+            parts.append(Q(**{f"{province_field}__in": provinces, f"{field}__in": partial}))
+        result = parts[0]
+        for part in parts[1:]:
+            result |= part
+        return result
 
     @property
     def province_codes(self) -> frozenset[str]:
@@ -57,6 +76,18 @@ def office_regency_codes(office: Office) -> frozenset[str]:
     return frozenset()
 
 
+def with_whole_provinces(codes: frozenset[str]) -> Scope:
+    from umkm_enroll.regions.models import Regency
+
+    provinces = {code[:2] for code in codes}
+    whole = set()
+    for province in provinces:
+        in_province = set(Regency.objects.filter(province_id=province).values_list("code", flat=True))
+        if in_province and in_province <= codes:
+            whole.add(province)
+    return Scope(everything=False, regency_codes=codes, whole_provinces=frozenset(whole))
+
+
 def scope_of(user) -> Scope:
     """The user's scope, computed once per user object (one request)."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -72,6 +103,6 @@ def scope_of(user) -> Scope:
     elif office.kind == Office.Kind.MINISTRY:
         scope = EVERYTHING
     else:
-        scope = Scope(everything=False, regency_codes=office_regency_codes(office))
+        scope = with_whole_provinces(office_regency_codes(office))
     user._scope_cache = scope
     return scope

@@ -18,6 +18,8 @@ ADMIN = frozenset({"administrator"})
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "web:home"),
+    NavItem(_("People"), "members:list"),
+    NavItem(_("Cooperatives"), "cooperatives:list"),
     NavItem(_("Regions"), "regions:index"),
     NavItem(_("Minimum wages"), "regions:minimum_wages"),
     NavItem(_("Offices"), "accounts:office_list", ADMIN),

@@ -1,0 +1,24 @@
+"""Normalised names for search and duplicate detection (plain functions, no Django).
+
+"Moh. Ali  Rahman" and "moh ali rahman" normalise alike: accents dropped, punctuation removed,
+lower case, single spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NOT_WORD = re.compile(r"[^\w\s]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_name(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", _NOT_WORD.sub(" ", plain.lower())).strip()
+
+
+def tidy_name(name: str) -> str:
+    """How a typed name is stored: single spaces, no leading/trailing space; capitals as typed."""
+    return _SPACES.sub(" ", name).strip()

@@ -1,0 +1,118 @@
+"""Reads of the registry. Every one starts from Member.objects.visible_to(user)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.postgres.search import TrigramWordDistance
+from django.db.models import QuerySet
+
+from umkm_enroll.web.phone import normalize_phone
+
+from . import nik as nik_rules
+from .models import DuplicateFlag, Member
+from .names import normalize_name
+
+SORTS = {
+    "name": ("name_search", "id"),
+    "-name": ("-name_search", "-id"),
+    # Ids grow with registration time: "newest first" walks the primary key backwards.
+    "created": ("id",),
+    "-created": ("-id",),
+    "regency": ("regency_id", "name_search"),
+    "-regency": ("-regency_id", "name_search"),
+    "birth_date": ("birth_date", "id"),
+    "-birth_date": ("-birth_date", "-id"),
+}
+NAME_RESULTS = 200
+_DIGITS = re.compile(r"^\+?[\d\s.\-]+$")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a search box entry means: a full NIK, a phone number, a KPJ number, or a name."""
+
+    kind: str  # "nik", "phone", "kpj", "name", ""
+    value: str
+
+
+def classify(q: str) -> Query:
+    q = q.strip()
+    if not q:
+        return Query("", "")
+    if _DIGITS.match(q):
+        digits = nik_rules.normalize(q).lstrip("+")
+        if len(digits) == 16 and not digits.startswith("0"):
+            return Query("nik", digits)
+        try:
+            return Query("phone", normalize_phone(q))
+        except ValueError:
+            return Query("kpj", digits)
+    return Query("name", normalize_name(q))
+
+
+def members_search(
+    *, user: Any, q: str = "", filters: dict[str, Any] | None = None, sort: str = ""
+) -> QuerySet:
+    """The registry list: the user's scope, the search box, the filters and the order."""
+    from .services import nik_digest
+
+    members = Member.objects.visible_to(user).current().select_related("regency", "cooperative")
+    filters = filters or {}
+    if filters.get("province"):
+        members = members.filter(province_id=filters["province"])
+    if filters.get("regency"):
+        members = members.filter(regency_id=filters["regency"])
+    if filters.get("cooperative"):
+        members = members.filter(cooperative_id=filters["cooperative"])
+    if filters.get("kind"):
+        members = members.filter(kind=filters["kind"])
+    if filters.get("aid") == "bpum":
+        members = members.filter(aid_bpum=True)
+    elif filters.get("aid") == "kur":
+        members = members.filter(aid_kur=True)
+
+    query = classify(q)
+    if query.kind == "nik":
+        members = members.filter(nik_digest=nik_digest(query.value))
+    elif query.kind == "phone":
+        members = members.filter(phone=query.value)
+    elif query.kind == "kpj":
+        members = members.filter(kpj_number=query.value)
+    elif query.kind == "name":
+        # Typo-tolerant: word similarity of the typed words to the name (pg_trgm %>), best first.
+        members = members.filter(name_search__trigram_word_similar=query.value)
+        if not sort:
+            return members.annotate(distance=TrigramWordDistance(query.value, "name_search")).order_by(
+                "distance", "id"
+            )
+    return members.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def member_detail(*, user: Any, pk: int) -> Member:
+    return (
+        Member.objects.visible_to(user)
+        .select_related(
+            "province",
+            "regency",
+            "district",
+            "village",
+            "cooperative",
+            "employer_member",
+            "employer_cooperative",
+            "office",
+            "merged_into",
+        )
+        .get(pk=pk)
+    )
+
+
+def duplicates_open_for(user: Any) -> QuerySet:
+    return (
+        DuplicateFlag.objects.visible_to(user)
+        .filter(status=DuplicateFlag.Status.OPEN)
+        .select_related("first", "second", "first__regency", "second__regency")
+        .order_by("created_at")
+    )

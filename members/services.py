@@ -1,0 +1,313 @@
+"""Writes to the registry of people. Every write is scoped, audited and keeps NIKs encrypted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from umkm_enroll.accounts.scoping import scope_of
+from umkm_enroll.audit.services import audit_record, diff, snapshot
+
+from . import nik as nik_rules
+from .models import DuplicateFlag, Member
+from .names import normalize_name, tidy_name
+from .regions_catalog import region_catalog
+from .vault import vault
+
+NIK_PURPOSE = "nik"
+KK_PURPOSE = "kk"
+
+# The fields a form or an import may set; the NIK and family card number go through their own path.
+EDITABLE_FIELDS = [
+    "full_name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address",
+    "province",
+    "regency",
+    "district",
+    "village",
+    "phone",
+    "email",
+    "occupation",
+    "business_name",
+    "nib",
+    "kind",
+    "monthly_income",
+    "monthly_wage",
+    "cooperative",
+    "employer_member",
+    "employer_cooperative",
+    "aid_bpum",
+    "aid_kur",
+    "heir_name",
+    "heir_relation",
+    "heir_phone",
+]
+AUDITED_FIELDS = [*EDITABLE_FIELDS, "nik_masked", "kk_masked"]
+
+
+class RegistryError(Exception):
+    """A refusal with a message for the user; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NikTaken(RegistryError):
+    def __init__(self, message: str, existing: Member) -> None:
+        super().__init__(message, field="nik")
+        self.existing = existing
+
+
+class NikInvalid(RegistryError):
+    def __init__(self, issues: list[nik_rules.Issue]) -> None:
+        from .nik_messages import nik_messages
+
+        super().__init__("; ".join(nik_messages(issues)), field="nik")
+        self.issues = issues
+
+
+class StaleEdit(RegistryError):
+    """Someone else saved this person since the form was opened."""
+
+
+@dataclass(frozen=True)
+class NikCheck:
+    result: nik_rules.NikResult
+    issues: tuple[nik_rules.Issue, ...]
+
+    @property
+    def errors(self) -> list[nik_rules.Issue]:
+        return [issue for issue in self.issues if issue.severity == "error"]
+
+    @property
+    def warnings(self) -> list[nik_rules.Issue]:
+        return [issue for issue in self.issues if issue.severity == "warning"]
+
+
+def nik_check(raw: str, *, birth_date: date | None, sex: str | None, today: date | None = None) -> NikCheck:
+    """All NIK rules at once: structure, region codes, and agreement with the stated birth date and sex."""
+    result = nik_rules.parse(raw, regions=region_catalog(), today=today or timezone.localdate())
+    issues = tuple(result.issues)
+    if result.info is not None and (birth_date or sex):
+        issues += tuple(nik_rules.check_against(result.info, birth_date=birth_date, sex=sex))
+    return NikCheck(result=result, issues=issues)
+
+
+def nik_digest(nik: str) -> str:
+    return vault().digest(nik_rules.normalize(nik), purpose=NIK_PURPOSE)
+
+
+def member_by_nik(nik: str) -> Member | None:
+    """Nationwide exact lookup through the HMAC digest (no decryption, no scope: callers must not show
+    personal data of a record the user cannot see)."""
+    return Member.objects.filter(nik_digest=nik_digest(nik)).select_related("office").first()
+
+
+def nik_reveal_value(member: Member) -> str:
+    return vault().decrypt(member.nik_ciphertext, member.nik_key_id, purpose=NIK_PURPOSE)
+
+
+def _set_nik(member: Member, info: nik_rules.NikInfo) -> None:
+    member.nik_ciphertext, member.nik_key_id = vault().encrypt(info.nik, purpose=NIK_PURPOSE)
+    member.nik_digest = vault().digest(info.nik, purpose=NIK_PURPOSE)
+    member.nik_masked = nik_rules.mask(info.nik)
+    member.nik_regency_code = info.regency_code
+    member.nik_district_code = info.district_code
+
+
+def _set_kk(member: Member, kk: str) -> None:
+    kk = nik_rules.normalize(kk)
+    if not kk:
+        member.kk_ciphertext, member.kk_key_id, member.kk_masked = None, "", ""
+        return
+    member.kk_ciphertext, member.kk_key_id = vault().encrypt(kk, purpose=KK_PURPOSE)
+    member.kk_masked = nik_rules.mask(kk)
+
+
+def _check_scope(actor: Any, member: Member) -> None:
+    if not scope_of(actor).covers_regency(member.regency_id):
+        from django.utils.translation import gettext as _
+
+        raise RegistryError(_("This regency or city is outside your office's area."), field="regency")
+
+
+def _refuse_taken(nik: str, actor: Any, exclude_pk: int | None = None) -> None:
+    existing = member_by_nik(nik)
+    if existing is None or existing.pk == exclude_pk:
+        return
+    from django.utils.translation import gettext as _
+
+    if Member.objects.visible_to(actor).filter(pk=existing.pk).exists():
+        raise NikTaken(
+            _("This NIK is already registered: %(name)s.") % {"name": existing.full_name}, existing
+        )
+    raise NikTaken(
+        _(
+            "This NIK is already registered by another office: %(office)s. Contact that office; the person "
+            "is not registered twice."
+        )
+        % {"office": existing.office.name},
+        existing,
+    )
+
+
+def _derived(member: Member) -> None:
+    member.full_name = tidy_name(member.full_name)
+    member.name_search = normalize_name(member.full_name)
+    if member.regency_id:
+        member.province_id = member.regency_id[:2]
+
+
+@transaction.atomic
+def member_create(*, data: dict[str, Any], nik: str, kk: str = "", actor: Any) -> Member:
+    """Register a person. Refuses a NIK that breaks the rules or exists anywhere (NikTaken)."""
+    check = nik_check(nik, birth_date=data.get("birth_date"), sex=data.get("sex"))
+    if check.errors or check.result.info is None:
+        raise NikInvalid(check.errors)
+    member = Member(**data, office=actor.office, created_by=actor)
+    _derived(member)
+    _check_scope(actor, member)
+    _refuse_taken(check.result.nik, actor)
+    _set_nik(member, check.result.info)
+    _set_kk(member, kk)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as error:
+        if "nik_digest" in str(error):  # a concurrent registration of the same NIK won the race
+            _refuse_taken(check.result.nik, actor)
+        raise
+    audit_record(
+        actor=actor,
+        action="members.member.created",
+        target=member,
+        changes=diff({}, snapshot(member, AUDITED_FIELDS)),
+    )
+    duplicates_flag(member=member)
+    return member
+
+
+@transaction.atomic
+def member_update(
+    *,
+    member: Member,
+    data: dict[str, Any],
+    expected_version: int,
+    actor: Any,
+    nik: str | None = None,
+    kk: str | None = None,
+) -> Member:
+    """Save an edit made on version `expected_version`; refuse (StaleEdit) if someone saved since."""
+    locked = Member.objects.visible_to(actor).select_for_update().get(pk=member.pk)
+    if locked.version != expected_version:
+        from django.utils.translation import gettext as _
+
+        raise StaleEdit(
+            _(
+                "Someone else saved this person while you were editing. Your changes are not "
+                "saved yet: review the current data below and enter them again."
+            )
+        )
+    before = snapshot(locked, AUDITED_FIELDS)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    _derived(locked)
+    _check_scope(actor, locked)
+    if nik is not None and nik_rules.normalize(nik) != nik_reveal_value(locked):
+        check = nik_check(nik, birth_date=locked.birth_date, sex=locked.sex)
+        if check.errors or check.result.info is None:
+            raise NikInvalid(check.errors)
+        _refuse_taken(check.result.nik, actor, exclude_pk=locked.pk)
+        _set_nik(locked, check.result.info)
+    if kk is not None:
+        _set_kk(locked, kk)
+    locked.version += 1
+    locked.save()
+    changes = diff(before, snapshot(locked, AUDITED_FIELDS))
+    if changes:
+        audit_record(actor=actor, action="members.member.updated", target=locked, changes=changes)
+    duplicates_flag(member=locked)
+    return locked
+
+
+def member_reveal_nik(*, member: Member, actor: Any) -> str:
+    """The full NIK for an authorised user, recorded in the audit log."""
+    audit_record(actor=actor, action="members.member.nik_revealed", target=member)
+    return nik_reveal_value(member)
+
+
+def duplicates_flag(*, member: Member) -> list[DuplicateFlag]:
+    """Flag other records with the same normalised name and birth date, or the same phone."""
+    candidates = (
+        Member.objects.current()
+        .exclude(pk=member.pk)
+        .filter(
+            Q(name_search=member.name_search, birth_date=member.birth_date)
+            | (Q(phone=member.phone) & ~Q(phone=""))
+        )[:20]
+    )
+    flags = []
+    for other in candidates:
+        reason = (
+            DuplicateFlag.Reason.NAME_BIRTH
+            if other.name_search == member.name_search and other.birth_date == member.birth_date
+            else DuplicateFlag.Reason.PHONE
+        )
+        first, second = sorted([member.pk, other.pk])
+        flag, created = DuplicateFlag.objects.get_or_create(first_id=first, second_id=second, reason=reason)
+        if created:
+            flags.append(flag)
+    return flags
+
+
+@transaction.atomic
+def duplicate_resolve(*, flag: DuplicateFlag, merge: bool, actor: Any) -> DuplicateFlag:
+    """Confirm two records as different people, or merge the newer into the older one.
+
+    A merge keeps both rows (nothing is deleted): the newer is marked `merged_into` the older and leaves
+    the lists; its workers move to the kept record.
+    """
+    flag = DuplicateFlag.objects.select_for_update().get(pk=flag.pk)
+    if flag.status != DuplicateFlag.Status.OPEN:
+        return flag
+    kept, merged = (
+        Member.objects.select_for_update().filter(pk__in=[flag.first_id, flag.second_id]).order_by("pk")
+    )
+    for member in (kept, merged):
+        _check_scope(actor, member)
+    if merge:
+        merged.merged_into = kept
+        merged.version += 1
+        merged.save(update_fields=["merged_into", "version", "updated_at"])
+        Member.objects.filter(employer_member=merged).update(employer_member=kept)
+        DuplicateFlag.objects.filter(
+            Q(first=merged) | Q(second=merged), status=DuplicateFlag.Status.OPEN
+        ).exclude(pk=flag.pk).update(
+            status=DuplicateFlag.Status.DISTINCT, resolved_by=actor, resolved_at=timezone.now()
+        )
+        audit_record(
+            actor=actor,
+            action="members.member.merged",
+            target=merged,
+            changes={"merged_into": (None, kept.pk)},
+        )
+    flag.status = DuplicateFlag.Status.MERGED if merge else DuplicateFlag.Status.DISTINCT
+    flag.resolved_by = actor
+    flag.resolved_at = timezone.now()
+    flag.save(update_fields=["status", "resolved_by", "resolved_at"])
+    audit_record(
+        actor=actor,
+        action=f"members.duplicate.{flag.status}",
+        target=kept,
+        changes={"other": (None, merged.pk), "reason": (None, flag.reason)},
+    )
+    return flag
