@@ -277,6 +277,7 @@ def seed(people: int, seed_value: int = 2026) -> None:
         "kk_masked",
         "full_name",
         "name_search",
+        "name_tokens",
         "birth_place",
         "birth_date",
         "sex",
@@ -344,6 +345,7 @@ def seed(people: int, seed_value: int = 2026) -> None:
                     "",
                     name,
                     normalize_name(name),
+                    normalize_name(name).split(),
                     "Kota",
                     birth,
                     sex,
@@ -379,6 +381,10 @@ def seed(people: int, seed_value: int = 2026) -> None:
         cursor.execute("SET maintenance_work_mem = '512MB'")
         for sql in index_sql.values():
             cursor.execute(sql)
+        cursor.execute(
+            "INSERT INTO members_nametoken (token) SELECT DISTINCT unnest(name_tokens) FROM members_member"
+            " ON CONFLICT DO NOTHING"
+        )
     with connection.cursor() as cursor:  # outside a transaction: VACUUM sets the visibility map
         cursor.execute("VACUUM ANALYZE members_member")
     print(f"seed: indexes built in {time.monotonic() - started:.1f} s")

@@ -8,6 +8,7 @@ filters; `nik_masked` is what pages, exports and the API show.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,8 @@ class Member(models.Model):
     kk_masked = models.CharField(_("family card number"), max_length=16, blank=True)
     full_name = models.CharField(_("full name"), max_length=150)
     name_search = models.CharField(_("normalised name"), max_length=150)
+    # The words of name_search, for the typo-tolerant search (see NameToken).
+    name_tokens = ArrayField(models.CharField(max_length=60), verbose_name=_("name words"), default=list)
     birth_place = models.CharField(_("place of birth"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
@@ -206,13 +209,15 @@ class Member(models.Model):
             ),
         ]
         indexes = [
-            # Typo-tolerant name search (pg_trgm word similarity, %>): a bitmap scan of the GIN index,
-            # then the few candidates are ordered by distance.
-            GinIndex(OpClass(models.F("name_search"), name="gin_trgm_ops"), name="member_name_trgm_gin"),
+            # Typo-tolerant name search: people having, for every typed word, one of the vocabulary words
+            # similar to it (name_tokens && ARRAY[...] per word, intersected in this index).
+            GinIndex(fields=["name_tokens"], name="member_name_tokens"),
             # The registry list of a province (or its regencies), by name (the default order) ...
             models.Index(fields=["province", "name_search", "id"], name="member_province_name"),
             # ... newest first, and the same for national users.
             models.Index(fields=["province", "-created_at"], name="member_province_created"),
+            # Counting a province's people by kind and aid flags without reading the table.
+            models.Index(fields=["province", "kind", "aid_bpum", "aid_kur"], name="member_province_filters"),
             models.Index(fields=["-created_at"], name="member_created"),
             # Possible duplicates: the same normalised name and birth date (also the national name order) ...
             models.Index(fields=["name_search", "birth_date"], name="member_name_birth"),
@@ -234,6 +239,28 @@ class Member(models.Model):
         if self.employer_cooperative_id:
             return str(self.employer_cooperative)
         return ""
+
+
+class NameToken(models.Model):
+    """The vocabulary of the words in people's names (a few hundred thousand at most, nationwide).
+
+    A typed word is first matched against this small table by trigram similarity or prefix, so that a
+    typo or a partial word finds the words actually used in names; people are then found by those words.
+    Matching a million full names by trigrams directly costs ten times more.
+    """
+
+    token = models.CharField(_("word"), max_length=60, primary_key=True)
+
+    class Meta:
+        verbose_name = _("name word")
+        verbose_name_plural = _("name words")
+        indexes = [
+            # Similar words (token % 'word') and prefixes (token LIKE 'word%').
+            GinIndex(OpClass(models.F("token"), name="gin_trgm_ops"), name="name_token_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class DuplicateFlagQuerySet(models.QuerySet["DuplicateFlag"]):

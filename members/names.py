@@ -22,3 +22,8 @@ def normalize_name(name: str) -> str:
 def tidy_name(name: str) -> str:
     """How a typed name is stored: single spaces, no leading/trailing space; capitals as typed."""
     return _SPACES.sub(" ", name).strip()
+
+
+def name_tokens(normalised: str) -> list[str]:
+    """The words of a normalised name, as stored for the search (at most 60 characters each)."""
+    return [word[:60] for word in normalised.split()]

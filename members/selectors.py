@@ -12,8 +12,8 @@ from django.db.models import QuerySet
 from umkm_enroll.web.phone import normalize_phone
 
 from . import nik as nik_rules
-from .models import DuplicateFlag, Member
-from .names import normalize_name
+from .models import DuplicateFlag, Member, NameToken
+from .names import name_tokens, normalize_name
 
 SORTS = {
     "name": ("name_search", "id"),
@@ -53,9 +53,27 @@ def classify(q: str) -> Query:
     return Query("name", normalize_name(q))
 
 
+def word_variants(word: str, limit: int = 60) -> list[str]:
+    """Words used in names that are similar to `word` (a typo) or start with it (a partial word)."""
+    from django.contrib.postgres.search import TrigramSimilarity
+    from django.db.models import Q
+
+    condition = (
+        Q(token__startswith=word)
+        if len(word) < 3
+        else Q(token__trigram_similar=word) | Q(token__startswith=word)
+    )
+    return list(
+        NameToken.objects.filter(condition)
+        .annotate(similarity=TrigramSimilarity("token", word))
+        .order_by("-similarity", "token")
+        .values_list("token", flat=True)[:limit]
+    )
+
+
 def members_search(
     *, user: Any, q: str = "", filters: dict[str, Any] | None = None, sort: str = ""
-) -> QuerySet:
+) -> QuerySet | list[Member]:
     """The registry list: the user's scope, the search box, the filters and the order."""
     from .services import nik_digest
 
@@ -82,12 +100,20 @@ def members_search(
     elif query.kind == "kpj":
         members = members.filter(kpj_number=query.value)
     elif query.kind == "name":
-        # Typo-tolerant: word similarity of the typed words to the name (pg_trgm %>), best first.
-        members = members.filter(name_search__trigram_word_similar=query.value)
+        # Typo-tolerant: every typed word must match a word of the name that is similar to it or starts
+        # with it (expanded through the NameToken vocabulary). The best NAME_RESULTS come first, by word
+        # similarity of the whole name; a longer list is for narrowing the search, not for paging.
+        for word in name_tokens(query.value):
+            similar = word_variants(word)
+            if not similar:
+                return []
+            members = members.filter(name_tokens__overlap=similar)
         if not sort:
-            return members.annotate(distance=TrigramWordDistance(query.value, "name_search")).order_by(
+            ranked = members.annotate(distance=TrigramWordDistance(query.value, "name_search")).order_by(
                 "distance", "id"
             )
+            # Evaluated once, not once for the count and again for the page.
+            return list(ranked[:NAME_RESULTS])
     return members.order_by(*SORTS.get(sort, SORTS["name"]))
 
 

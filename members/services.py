@@ -14,8 +14,8 @@ from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.audit.services import audit_record, diff, snapshot
 
 from . import nik as nik_rules
-from .models import DuplicateFlag, Member
-from .names import normalize_name, tidy_name
+from .models import DuplicateFlag, Member, NameToken
+from .names import name_tokens, normalize_name, tidy_name
 from .regions_catalog import region_catalog
 from .vault import vault
 
@@ -163,6 +163,7 @@ def _refuse_taken(nik: str, actor: Any, exclude_pk: int | None = None) -> None:
 def _derived(member: Member) -> None:
     member.full_name = tidy_name(member.full_name)
     member.name_search = normalize_name(member.full_name)
+    member.name_tokens = name_tokens(member.name_search)
     if member.regency_id:
         member.province_id = member.regency_id[:2]
 
@@ -186,6 +187,7 @@ def member_create(*, data: dict[str, Any], nik: str, kk: str = "", actor: Any) -
         if "nik_digest" in str(error):  # a concurrent registration of the same NIK won the race
             _refuse_taken(check.result.nik, actor)
         raise
+    tokens_register(member.name_tokens)
     audit_record(
         actor=actor,
         action="members.member.created",
@@ -232,11 +234,17 @@ def member_update(
         _set_kk(locked, kk)
     locked.version += 1
     locked.save()
+    tokens_register(locked.name_tokens)
     changes = diff(before, snapshot(locked, AUDITED_FIELDS))
     if changes:
         audit_record(actor=actor, action="members.member.updated", target=locked, changes=changes)
     duplicates_flag(member=locked)
     return locked
+
+
+def tokens_register(tokens: list[str]) -> None:
+    """Add a name's words to the search vocabulary (idempotent)."""
+    NameToken.objects.bulk_create([NameToken(token=token) for token in set(tokens)], ignore_conflicts=True)
 
 
 def member_reveal_nik(*, member: Member, actor: Any) -> str:

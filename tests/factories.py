@@ -144,7 +144,7 @@ def make_member(
     from members.models import Member
     from members.names import normalize_name
     from members.nik import NikInfo
-    from members.services import _set_nik
+    from members.services import _set_nik, tokens_register
     from umkm_enroll.regions.models import District, Village
 
     birth = birth or date(1985, 6, 15)
@@ -155,6 +155,7 @@ def make_member(
     member = Member(
         full_name=full_name,
         name_search=normalize_name(full_name),
+        name_tokens=normalize_name(full_name).split(),
         birth_place="Mataram",
         birth_date=birth,
         sex=sex,
@@ -182,4 +183,5 @@ def make_member(
         ),
     )
     member.save()
+    tokens_register(member.name_tokens)
     return member

@@ -74,6 +74,9 @@ def test_an_operator_registers_a_person_and_the_nik_is_stored_encrypted(client, 
     created = AuditEntry.objects.get(action="members.member.created")
     assert data["nik"] not in str(created.changes)
     assert created.changes["nik_masked"][1] == member.nik_masked
+    # Registered through the form, the person is found by a misspelt name at once.
+    found = client.post(reverse("members:list"), {"q": "sity aminah"}, follow=True)
+    assert list(found.context["page_obj"]) == [member]
 
 
 def test_the_nik_must_agree_with_the_birth_date_and_sex_and_the_message_says_which_digits(

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, QueryDict
 
-COUNT_CAP = 5_000
+COUNT_CAP = 2_000
 
 
 class CappedPaginator(Paginator):
