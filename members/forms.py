@@ -75,8 +75,14 @@ class MemberForm(forms.ModelForm):
         _choice(self, "village").queryset = (
             Village.objects.filter(district_id=district, active=True) if district else Village.objects.none()
         )
-        for name in ("province", "district", "village"):
+        for name, label in (
+            ("province", _("province")),
+            ("regency", _("regency or city")),
+            ("district", _("district")),
+            ("village", _("village")),
+        ):
             self.fields[name].required = True
+            _choice(self, name).empty_label = str(_("Choose: %(level)s") % {"level": label})
         visible_cooperatives = Cooperative.objects.visible_to(user).order_by("name")
         _choice(self, "cooperative").queryset = visible_cooperatives
         _choice(self, "employer_cooperative").queryset = visible_cooperatives

@@ -1,5 +1,8 @@
 """Demo accounts and a little demo data for `make run`. Development only: refused when DEBUG is off."""
 
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,6 +19,15 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("seed_demo creates accounts with known passwords: DEBUG is off, use --force.")
         logins = demo.seed()
+        # Demo data of the domain apps, each in its own <app>.demo module (found, not imported here:
+        # the project package does not depend on the apps built on it).
+        for config in apps.get_app_configs():
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError:
+                continue
+            if module is not demo and hasattr(module, "seed"):
+                module.seed()
         self.stdout.write("Demo logins (username / password / roles):")
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.password:<20} {login.roles}")
