@@ -72,3 +72,20 @@ def test_masking_keeps_only_what_identifies_the_region_or_the_person_loosely():
     assert mask_phone("+6281234567890") == "+6281******890"
     assert mask_email("siti@example.id") == "s***@example.id"
     assert mask_name("Siti Aminah") == "S*** A***"
+
+
+def test_history_shows_actions_and_fields_in_the_interface_language():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    admin = UserFactory.create(roles=[Role.ADMINISTRATOR])
+    user = UserFactory.create(office=OfficeFactory.diskop_regency("52.71"))
+    services.user_update(
+        user=user, data={"roles": [Role.OPERATOR, Role.FINANCE], "is_active": False}, actor=admin
+    )
+    entry = AuditEntry.objects.get(action="accounts.user.updated")
+    with translation.override("id"):
+        html = Template('{% include "audit/_history.html" %}').render(Context({"history": [entry]}))
+    assert "Pengguna diubah" in html
+    assert "Peran" in html
+    assert "tidak" in html  # is_active True -> False
