@@ -54,26 +54,7 @@ class CooperativeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Cooperative
-        fields = [
-            "id",
-            "name",
-            "nik_koperasi",
-            "ahu_number",
-            "kind",
-            "address",
-            "province",
-            "regency",
-            "district",
-            "village",
-            "chairperson",
-            "phone",
-            "member_count",
-            "status",
-            "office",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        fields = ["id", *services.COOPERATIVE_FIELDS, "office", "created_at", "updated_at", "version"]
         read_only_fields = ["id", "office", "created_at", "updated_at"]
         extra_kwargs = {
             "district": {"required": True, "allow_null": False},
