@@ -24,7 +24,7 @@ from umkm_enroll.accounts.permissions import SignedIn, role_permission
 
 from . import selectors, services
 from .forms import MemberForm
-from .models import Member, ParticipantKind, Sex
+from .models import EnrollmentStatus, Member, ParticipantKind, Sex
 
 READ_FIELDS = [
     "id",
@@ -79,7 +79,7 @@ class MemberWriteSerializer(serializers.Serializer):
     heir_phone = serializers.CharField(required=False, allow_blank=True)
 
 
-FILTERS = ("province", "regency", "cooperative", "kind", "aid")
+FILTERS = ("province", "regency", "cooperative", "kind", "aid", "enrollment")
 
 
 class SearchSerializer(serializers.Serializer):
@@ -89,6 +89,9 @@ class SearchSerializer(serializers.Serializer):
     cooperative = serializers.IntegerField(required=False)
     kind = serializers.ChoiceField(choices=ParticipantKind.choices, required=False)
     aid = serializers.ChoiceField(choices=["bpum", "kur"], required=False)
+    enrollment = serializers.ChoiceField(
+        choices=[("none", "none"), *EnrollmentStatus.choices], required=False
+    )
     sort = serializers.ChoiceField(choices=list(selectors.SORTS), required=False)
 
 
@@ -138,6 +141,12 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             OpenApiParameter("cooperative", OpenApiTypes.INT),
             OpenApiParameter("kind", OpenApiTypes.STR),
             OpenApiParameter("aid", OpenApiTypes.STR, enum=["bpum", "kur"]),
+            OpenApiParameter(
+                "enrollment",
+                OpenApiTypes.STR,
+                enum=["none", *EnrollmentStatus.values],
+                description="Enrollment status, or none for people never enrolled",
+            ),
             OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORTS)),
         ]
     )

@@ -11,7 +11,7 @@ from umkm_enroll.regions.models import District, Province, Regency, Village
 from umkm_enroll.web.phone import normalize_phone
 
 from . import nik as nik_rules
-from .models import Member, ParticipantKind
+from .models import EnrollmentStatus, Member, ParticipantKind
 from .nik_messages import nik_message
 from .services import EDITABLE_FIELDS, nik_check
 
@@ -199,6 +199,9 @@ class MemberSearchForm(forms.Form):
     cooperative = forms.IntegerField(required=False)
     kind = forms.ChoiceField(choices=[("", ""), *ParticipantKind.choices], required=False)
     aid = forms.ChoiceField(choices=[("", ""), ("bpum", "BPUM"), ("kur", "KUR")], required=False)
+    enrollment = forms.ChoiceField(
+        choices=[("", ""), ("none", "none"), *EnrollmentStatus.choices], required=False
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[

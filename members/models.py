@@ -309,3 +309,114 @@ class DuplicateFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.first_id} / {self.second_id}"
+
+
+class EnrollmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    ACTIVE = "active", _("Active")
+    LAPSED = "lapsed", _("Lapsed (arrears)")
+    ENDED = "ended", _("Ended")
+
+
+class Payer(models.TextChoices):
+    SELF = "self", _("The participant")
+    EMPLOYER = "employer", _("The employer")
+    SPONSOR = "sponsor", _("Regional budget sponsor (APBD)")
+    BANK = "bank", _("Bank deduction from aid")
+    COOPERATIVE = "cooperative", _("The cooperative")
+
+
+class RiskClass(models.TextChoices):
+    """JKK risk classes of the work of wage earners (rates in the contributions tariffs)."""
+
+    VERY_LOW = "very_low", _("Very low")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    VERY_HIGH = "very_high", _("Very high")
+
+
+class Enrollment(models.Model):
+    """An enrollment of a registered person in JKK + JKM (JHT optional for BPU).
+
+    The maker (the submitting operator) is never the checker (the deciding officer): enforced by the
+    services and by the check constraint below. At most one enrollment per person is not ended.
+    """
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("person"), on_delete=models.PROTECT, related_name="enrollments"
+    )
+    kind = models.CharField(_("participant kind"), max_length=3, choices=ParticipantKind.choices)
+    jkk = models.BooleanField(_("JKK (work accident)"), default=True)
+    jkm = models.BooleanField(_("JKM (death)"), default=True)
+    jht = models.BooleanField(_("JHT (old-age savings)"), default=False)
+    risk_class = models.CharField(
+        _("risk class of the work"), max_length=10, choices=RiskClass.choices, blank=True
+    )
+    scheme = models.CharField(_("contribution scheme"), max_length=40, blank=True)
+    payer = models.CharField(_("payer"), max_length=12, choices=Payer.choices, default=Payer.SELF)
+    requested_start = models.DateField(_("requested start"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.DRAFT
+    )
+    coverage_start = models.DateField(_("coverage start"), null=True, blank=True)
+    submitted_office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("submitting office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
+    rejection_note = models.TextField(_("rejection note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="enrollment_maker_is_not_checker",
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decided_by=models.F("submitted_by")),
+            ),
+            models.UniqueConstraint(
+                fields=["member"], condition=~models.Q(status="ended"), name="enrollment_one_open_per_member"
+            ),
+            models.CheckConstraint(
+                name="enrollment_pu_has_risk_class",
+                condition=models.Q(kind="bpu") | ~models.Q(risk_class=""),
+            ),
+        ]
+        indexes = [
+            # The registry filter "enrollment status" (EXISTS per person) and the officers' queues.
+            models.Index(fields=["member", "status"], name="enrollment_member_status"),
+            models.Index(fields=["status", "submitted_at"], name="enrollment_status_submitted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_status_display()}"

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import TrigramWordDistance
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from umkm_enroll.web.phone import normalize_phone
 
 from . import nik as nik_rules
-from .models import DuplicateFlag, Member, NameToken
+from .models import DuplicateFlag, Enrollment, EnrollmentStatus, Member, NameToken
 from .names import name_tokens, normalize_name
 
 SORTS = {
@@ -91,6 +91,11 @@ def members_search(
         members = members.filter(aid_bpum=True)
     elif filters.get("aid") == "kur":
         members = members.filter(aid_kur=True)
+    status = filters.get("enrollment")
+    if status == "none":
+        members = members.exclude(Exists(Enrollment.objects.filter(member=OuterRef("pk"))))
+    elif status in EnrollmentStatus.values:
+        members = members.filter(Exists(Enrollment.objects.filter(member=OuterRef("pk"), status=status)))
 
     query = classify(q)
     if query.kind == "nik":

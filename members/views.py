@@ -23,7 +23,7 @@ from umkm_enroll.web.listing import paginate
 
 from . import selectors, services
 from .forms import MemberForm, MemberSearchForm, employer_label
-from .models import DuplicateFlag, Member, ParticipantKind
+from .models import DuplicateFlag, EnrollmentStatus, Member, ParticipantKind
 
 REGISTRARS = (Role.OPERATOR,)
 NIK_REVEALERS = (Role.OPERATOR, Role.OFFICER, Role.ADMINISTRATOR)
@@ -53,7 +53,7 @@ def member_list(request: AppRequest) -> HttpResponse:
     if request.method == "POST":
         q = request.POST.get("q", "").strip()
         params = QueryDict(mutable=True)
-        for key in ("province", "regency", "cooperative", "kind", "aid", "sort"):
+        for key in ("province", "regency", "cooperative", "kind", "aid", "enrollment", "sort"):
             if request.POST.get(key):
                 params[key] = request.POST[key]
         if q:
@@ -81,6 +81,7 @@ def member_list(request: AppRequest) -> HttpResponse:
         "provinces": Province.objects.filter(active=True),
         "cooperatives": Cooperative.objects.visible_to(request.user).order_by("name")[:300],
         "kinds": ParticipantKind.choices,
+        "enrollment_statuses": EnrollmentStatus.choices,
         "can_register": request.user.has_role(*REGISTRARS),
     }
     template = "members/_results.html" if request.htmx else "members/member_list.html"
@@ -103,6 +104,7 @@ def member_detail(request: AppRequest, pk: int) -> HttpResponse:
         {
             "member": member,
             "workers": Member.objects.visible_to(request.user).current().filter(employer_member=member)[:100],
+            "enrollments": member.enrollments.select_related("submitted_office").order_by("-created_at"),
             "history": history_of(member)[:50],
             "can_edit": request.user.has_role(*REGISTRARS),
             "can_reveal": request.user.has_role(*NIK_REVEALERS),
