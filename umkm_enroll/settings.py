@@ -62,6 +62,13 @@ if not (NIK_ENCRYPTION_KEYS and NIK_HMAC_KEY):
     NIK_ENCRYPTION_KEYS = NIK_ENCRYPTION_KEYS or "dev:" + base64.urlsafe_b64encode(_dev).decode().rstrip("=")
     NIK_HMAC_KEY = NIK_HMAC_KEY or base64.urlsafe_b64encode(hashlib.sha256(b"hmac" + _dev).digest()).decode()
 
+# Enrollment rules that are policy, not law: configurable (docs in README).
+ENROLLMENT_MIN_AGE = env_int("ENROLLMENT_MIN_AGE", 15)
+ENROLLMENT_MAX_AGE = env_int("ENROLLMENT_MAX_AGE", 65)
+# KPJ numbers: 11 digits by default (weakly sourced, so configurable).
+KPJ_PATTERN = os.environ.get("KPJ_PATTERN", r"\d{11}")
+KPJ_GENERATED_DIGITS = env_int("KPJ_GENERATED_DIGITS", 11)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
