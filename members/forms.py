@@ -101,6 +101,15 @@ class MemberForm(forms.ModelForm):
         self.fields["phone"].help_text = _("08…, +628… or 628…; stored as +628…")
         if instance.pk:
             self.fields["version"].initial = instance.version
+            # The edit page never carries the full NIK or family-card number (showing one is an audited
+            # action): left empty, they stay as they are.
+            self.fields["nik"].required = False
+            self.fields["nik"].help_text = _(
+                "Now %(masked)s. Leave empty to keep it; type the full NIK to correct it."
+            ) % {"masked": instance.nik_masked}
+            self.fields["kk"].help_text = _("Now %(masked)s. Leave empty to keep it.") % {
+                "masked": instance.kk_masked or "—"
+            }
 
     def clean_nik(self) -> str:
         value = nik_rules.normalize(self.cleaned_data["nik"])
@@ -151,6 +160,11 @@ class MemberForm(forms.ModelForm):
 
     def _clean_nik_against_form(self, data: dict[str, Any]) -> None:
         nik = data.get("nik")
+        if not nik and self.instance.pk:
+            # Kept NIK: it must still agree with an edited date of birth or sex.
+            from .services import nik_reveal_value
+
+            nik = nik_reveal_value(self.instance)
         if not nik:
             return
         check = nik_check(nik, birth_date=data.get("birth_date"), sex=data.get("sex"))

@@ -224,12 +224,18 @@ def member_update(
         setattr(locked, name, value)
     _derived(locked)
     _check_scope(actor, locked)
-    if nik is not None and nik_rules.normalize(nik) != nik_reveal_value(locked):
-        check = nik_check(nik, birth_date=locked.birth_date, sex=locked.sex)
+    stored = nik_reveal_value(locked)
+    new_nik = nik is not None and nik_rules.normalize(nik) != stored
+    if new_nik or before["birth_date"] != locked.birth_date or before["sex"] != locked.sex:
+        # A corrected NIK, or a kept one against a corrected date of birth or sex: they must agree.
+        check = nik_check(
+            nik if new_nik and nik is not None else stored, birth_date=locked.birth_date, sex=locked.sex
+        )
         if check.errors or check.result.info is None:
             raise NikInvalid(check.errors)
-        _refuse_taken(check.result.nik, actor, exclude_pk=locked.pk)
-        _set_nik(locked, check.result.info)
+        if new_nik:
+            _refuse_taken(check.result.nik, actor, exclude_pk=locked.pk)
+            _set_nik(locked, check.result.info)
     if kk is not None:
         _set_kk(locked, kk)
     locked.version += 1

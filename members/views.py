@@ -136,8 +136,8 @@ def _save(request: AppRequest, form: MemberForm, member: Member | None) -> Membe
                 data=data,
                 actor=request.user,
                 expected_version=form.cleaned_data.get("version") or 0,
-                nik=form.cleaned_data["nik"],
-                kk=form.cleaned_data["kk"],
+                nik=form.cleaned_data["nik"] or None,
+                kk=form.cleaned_data["kk"] or None,
             )
     except services.NikTaken as error:
         form.add_error("nik", _taken_message(error, request.user))
@@ -154,10 +154,7 @@ def _save(request: AppRequest, form: MemberForm, member: Member | None) -> Membe
 
 
 def _form_page(request: AppRequest, member: Member | None) -> HttpResponse:
-    initial = {}
-    if member is not None:
-        initial = {"nik": services.nik_reveal_value(member), "kk": ""}
-    form = MemberForm(request.POST or None, instance=member, user=request.user, initial=initial)
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = _save(request, form, member)

@@ -235,3 +235,43 @@ def test_pages_and_logs_never_carry_a_full_nik(client, mataram_operator, caplog)
     assert response.context["paginator"].count == 1
     assert nik not in response.redirect_chain[-1][0]
     assert nik not in caplog.text
+
+
+def test_the_edit_page_never_shows_the_full_nik_and_keeps_nik_and_family_card_when_left_empty(
+    client, mataram_operator
+):
+    from members.vault import vault
+
+    member = make_member("52.71", full_name="Ahmad", sex="L", birth=date(1980, 1, 2))
+    member.kk_ciphertext, member.kk_key_id = vault().encrypt("5271010101800001", purpose="kk")
+    member.kk_masked = "527101******0001"
+    member.save()
+    nik = services.nik_reveal_value(member)
+    login_verified(client, mataram_operator)
+    page = client.get(reverse("members:edit", args=[member.pk])).content.decode()
+    assert nik not in page
+    assert member.nik_masked in page
+    data = form_data(
+        nik="",
+        kk="",
+        full_name="Ahmad Baru",
+        sex="L",
+        birth_date="1980-01-02",
+        district=member.district_id,
+        village=member.village_id,
+        version="1",
+    )
+    response = client.post(reverse("members:edit", args=[member.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    member.refresh_from_db()
+    assert member.full_name == "Ahmad Baru"
+    assert services.nik_reveal_value(member) == nik
+    assert member.kk_masked == "527101******0001"
+
+
+def test_a_kept_nik_must_still_agree_with_an_edited_birth_date(mataram_operator):
+    member = make_member("52.71", full_name="Ahmad", sex="L", birth=date(1980, 1, 2))
+    with pytest.raises(services.NikInvalid):
+        services.member_update(
+            member=member, data={"birth_date": date(1981, 1, 2)}, expected_version=1, actor=mataram_operator
+        )
