@@ -1,14 +1,20 @@
-"""Enrollment transitions: draft -> submitted -> approved or rejected (-> corrected and resubmitted).
+"""Enrollment transitions.
+
+    draft -> submitted -> approved | rejected -> (rejected: corrected and resubmitted)
+    approved -> active (from the coverage start date) -> lapsed (arrears) -> active (reactivated)
+    approved | active | lapsed -> ended (death, leaving, end of a sponsored period)
 
 Every transition locks the row, checks the current state, saves with update_fields and writes an audit
-entry. The maker (submitter) is never the checker (decider): refused here and by the database.
-Only an officer of the branch serving the person's regency decides.
+entry (who, when, from, to, reason). The maker (submitter) is never the checker (decider): refused here
+and by the database. Only an officer of the branch serving the person's regency decides. Bulk decisions
+run the same checks per item, a chunk per transaction, from a Job row (see `bulk_decisions_run`).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -16,12 +22,26 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from umkm_enroll.accounts.models import Office, Role
-from umkm_enroll.audit.services import audit_record
+from umkm_enroll.audit.services import audit_entry, audit_record, audit_record_many
+from umkm_enroll.jobs import services as jobs
+from umkm_enroll.jobs.models import Job
 
-from .models import Enrollment, EnrollmentStatus, Member, ParticipantKind
+from .models import (
+    EndReason,
+    Enrollment,
+    EnrollmentStatus,
+    Member,
+    ParticipantKind,
+    RejectionReasons,
+    RiskClass,
+)
+
+# Fields an operator sets on a draft or corrects on a rejected enrollment.
+EDITABLE_FIELDS = ["kind", "jht", "risk_class", "scheme", "payer", "requested_start"]
+BULK_LIMIT = 10_000
+BULK_CHUNK = 500
 
 
 class EnrollmentError(Exception):
@@ -29,14 +49,12 @@ class EnrollmentError(Exception):
 
 
 class RejectionReason:
-    CHOICES = [
-        ("incomplete", gettext_lazy("Data incomplete")),
-        ("nik_mismatch", gettext_lazy("NIK does not match the e-KTP")),
-        ("duplicate", gettext_lazy("Already a participant")),
-        ("not_eligible", gettext_lazy("Not eligible (age or kind of work)")),
-        ("other", gettext_lazy("Other")),
-    ]
-    VALUES = {value for value, _label in CHOICES}
+    CHOICES = RejectionReasons.choices
+    VALUES = set(RejectionReasons.values)
+
+    @classmethod
+    def label(cls, value: str) -> str:
+        return str(dict(cls.CHOICES).get(value, value))
 
 
 def age_on(birth: date, day: date) -> int:
@@ -70,11 +88,34 @@ def submit_problems(enrollment: Enrollment, today: date | None = None) -> list[s
     return problems
 
 
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise EnrollmentError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    if data.get("kind") == ParticipantKind.BPU:
+        data = {**data, "risk_class": ""}
+    if data.get("kind") == ParticipantKind.PU:
+        data = {**data, "jht": False}
+        if data.get("risk_class", "") not in RiskClass.values:
+            raise EnrollmentError(_("Choose the risk class of the work."))
+    return data
+
+
+def _visible(actor: Any, member_id: int) -> bool:
+    return Member.objects.visible_to(actor).filter(pk=member_id).exists()
+
+
 @transaction.atomic
-def enrollment_create(*, member: Member, data: dict[str, Any], actor: Any) -> Enrollment:
-    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+def enrollment_create(
+    *, member: Member, data: dict[str, Any], actor: Any, submit: bool = False
+) -> Enrollment:
+    if not _visible(actor, member.pk):
         raise EnrollmentError(_("This person is outside your office's area."))
-    enrollment = Enrollment(member=member, kind=member.kind, **data)
+    if member.merged_into_id:
+        raise EnrollmentError(_("This record was merged into another one: enroll that record."))
+    data = _clean({"kind": member.kind, **data})
+    enrollment = Enrollment(member=member, **data)
+    enrollment.status_changed_at = timezone.now()
     try:
         with transaction.atomic():
             enrollment.save()
@@ -84,29 +125,74 @@ def enrollment_create(*, member: Member, data: dict[str, Any], actor: Any) -> En
         actor=actor,
         action="members.enrollment.created",
         target=enrollment,
-        changes={"status": (None, enrollment.status)},
-        region_code=member.regency_id,
+        changes={"status": (None, enrollment.status), **{name: (None, data[name]) for name in sorted(data)}},
     )
+    if submit:
+        enrollment = enrollment_submit(enrollment=enrollment, actor=actor)
     return enrollment
 
 
-def _locked(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update().select_related("member").get(pk=enrollment.pk)
+@transaction.atomic
+def enrollment_update(
+    *, enrollment: Enrollment, data: dict[str, Any], actor: Any, expected_version: int
+) -> Enrollment:
+    """Correct a draft or a rejected enrollment (before resubmitting it)."""
+    enrollment = _locked(enrollment)
+    if not enrollment.is_open_for_correction:
+        raise EnrollmentError(_("Only a draft or a rejected enrollment can be changed."))
+    if not _visible(actor, enrollment.member_id):
+        raise EnrollmentError(_("This person is outside your office's area."))
+    if enrollment.version != expected_version:
+        raise EnrollmentError(
+            _("Someone else changed this enrollment while you were editing: review it and save again.")
+        )
+    data = _clean(data)
+    changes = {
+        name: (getattr(enrollment, name), value)
+        for name, value in data.items()
+        if getattr(enrollment, name) != value
+    }
+    if not changes:
+        return enrollment
+    for name, value in data.items():
+        setattr(enrollment, name, value)
+    enrollment.version += 1
+    enrollment.save(update_fields=[*data, "version", "updated_at"])
+    audit_record(actor=actor, action="members.enrollment.updated", target=enrollment, changes=changes)
+    return enrollment
 
 
-def _transition(enrollment: Enrollment, actor: Any, status: str, fields: list[str], reason: str = "") -> None:
+def _locked(enrollment: Enrollment | int) -> Enrollment:
+    pk = enrollment if isinstance(enrollment, int) else enrollment.pk
+    return Enrollment.objects.select_for_update(of=("self",)).select_related("member").get(pk=pk)
+
+
+def _apply(enrollment: Enrollment, status: str) -> str:
+    """Set the new status on the instance; returns the old one."""
     before = enrollment.status
     enrollment.status = status
     enrollment.version += 1
-    enrollment.save(update_fields=[*fields, "status", "version", "updated_at"])
-    audit_record(
+    enrollment.status_changed_at = timezone.now()
+    return before
+
+
+TRANSITION_FIELDS = ["status", "version", "status_changed_at", "updated_at"]
+
+
+def _transition_entry(enrollment: Enrollment, actor: Any, before: str, reason: str = "") -> Any:
+    return audit_entry(
         actor=actor,
-        action=f"members.enrollment.{status}",
+        action=f"members.enrollment.{enrollment.status}",
         target=enrollment,
-        changes={"status": (before, status)},
+        changes={"status": (before, enrollment.status)},
         reason=reason,
-        region_code=enrollment.member.regency_id,
     )
+
+
+def _transition(enrollment: Enrollment, actor: Any, status: str, fields: list[str], reason: str = "") -> None:
+    before = _apply(enrollment, status)
+    enrollment.save(update_fields=[*fields, *TRANSITION_FIELDS])
+    _transition_entry(enrollment, actor, before, reason).save()
 
 
 @transaction.atomic
@@ -114,9 +200,11 @@ def enrollment_submit(*, enrollment: Enrollment, actor: Any) -> Enrollment:
     enrollment = _locked(enrollment)
     if enrollment.status == EnrollmentStatus.SUBMITTED:
         return enrollment
-    if enrollment.status not in {EnrollmentStatus.DRAFT, EnrollmentStatus.REJECTED}:
+    if not enrollment.is_open_for_correction:
         raise EnrollmentError(_("Only a draft or a rejected enrollment can be submitted."))
-    if not Member.objects.visible_to(actor).filter(pk=enrollment.member_id).exists():
+    if not actor.has_role(Role.OPERATOR) or actor.office is None:
+        raise EnrollmentError(_("Only an operator of a Diskop office can submit an enrollment."))
+    if not _visible(actor, enrollment.member_id):
         raise EnrollmentError(_("This person is outside your office's area."))
     problems = submit_problems(enrollment)
     if problems:
@@ -135,35 +223,60 @@ def enrollment_submit(*, enrollment: Enrollment, actor: Any) -> Enrollment:
     return enrollment
 
 
-def _check_decider(enrollment: Enrollment, actor: Any) -> None:
-    if enrollment.status != EnrollmentStatus.SUBMITTED:
-        raise EnrollmentError(
-            _("This enrollment was already decided (%(status)s) by someone else.")
-            % {"status": enrollment.get_status_display()}
-        )
-    if actor.pk == enrollment.submitted_by_id:
-        raise EnrollmentError(_("You submitted this enrollment: another officer must decide it."))
-    office: Office | None = actor.office
-    serves = (
-        office is not None
-        and office.kind == Office.Kind.BPJS_BRANCH
-        and office.served_regencies.filter(code=enrollment.member.regency_id).exists()
-    )
-    if not (actor.has_role(Role.OFFICER) and serves):
-        raise EnrollmentError(_("Only an officer of the branch serving this regency can decide."))
+class Decider:
+    """Who may decide what: an officer of the branch serving the person's regency, never the submitter.
+
+    The served regencies are read once, so a bulk decision checks each item without a query."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+        office: Office | None = actor.office
+        if office is not None and office.kind == Office.Kind.BPJS_BRANCH and actor.has_role(Role.OFFICER):
+            self.served = frozenset(office.served_regencies.values_list("code", flat=True))
+        else:
+            self.served = frozenset()
+
+    def problem(self, enrollment: Enrollment) -> str | None:
+        if enrollment.status != EnrollmentStatus.SUBMITTED:
+            return _("This enrollment was already decided (%(status)s) by someone else.") % {
+                "status": enrollment.get_status_display()
+            }
+        if self.actor.pk == enrollment.submitted_by_id:
+            return _("You submitted this enrollment: another officer must decide it.")
+        if enrollment.member.regency_id not in self.served:
+            return _("Only an officer of the branch serving this regency can decide.")
+        return None
+
+    def check(self, enrollment: Enrollment) -> None:
+        problem = self.problem(enrollment)
+        if problem:
+            raise EnrollmentError(problem)
 
 
 def kpj_is_valid(kpj: str) -> bool:
     return bool(re.fullmatch(settings.KPJ_PATTERN, kpj))
 
 
-def kpj_generate() -> str:
-    """A new KPJ number in the configured format (digits), not yet given to anyone."""
+def kpj_generate_many(count: int) -> list[str]:
+    """`count` new KPJ numbers in the configured format (digits), not yet given to anyone."""
     length = settings.KPJ_GENERATED_DIGITS
-    while True:
-        candidate = str(secrets.randbelow(9 * 10 ** (length - 1)) + 10 ** (length - 1))
-        if not Member.objects.filter(kpj_number=candidate).exists():
-            return candidate
+    found: set[str] = set()
+    while len(found) < count:
+        candidates = {
+            str(secrets.randbelow(9 * 10 ** (length - 1)) + 10 ** (length - 1))
+            for _ in range(count - len(found))
+        } - found
+        taken = set(Member.objects.filter(kpj_number__in=candidates).values_list("kpj_number", flat=True))
+        found |= candidates - taken
+    return sorted(found)
+
+
+def kpj_generate() -> str:
+    return kpj_generate_many(1)[0]
+
+
+def _coverage_start(enrollment: Enrollment, today: date) -> date:
+    return max(enrollment.requested_start, today)
 
 
 @transaction.atomic
@@ -171,10 +284,16 @@ def enrollment_approve(
     *, enrollment: Enrollment, actor: Any, kpj: str = "", coverage_start: date | None = None
 ) -> Enrollment:
     enrollment = _locked(enrollment)
-    _check_decider(enrollment, actor)
+    Decider(actor).check(enrollment)
     member = Member.objects.select_for_update().get(pk=enrollment.member_id)
+    kpj = kpj.strip()
     if kpj and not kpj_is_valid(kpj):
         raise EnrollmentError(_("The KPJ number “%(kpj)s” does not have the expected format.") % {"kpj": kpj})
+    if kpj and member.kpj_number and kpj != member.kpj_number:
+        raise EnrollmentError(
+            _("This person already has the KPJ number %(kpj)s: leave the field empty to keep it.")
+            % {"kpj": member.kpj_number}
+        )
     if not member.kpj_number:
         member.kpj_number = kpj or kpj_generate()
         try:
@@ -185,7 +304,10 @@ def enrollment_approve(
                 _("The KPJ number %(kpj)s already belongs to another person.") % {"kpj": member.kpj_number}
             ) from None
     enrollment.member = member
-    enrollment.coverage_start = coverage_start or max(enrollment.requested_start, timezone.localdate())
+    today = timezone.localdate()
+    if coverage_start is not None and coverage_start < enrollment.requested_start:
+        raise EnrollmentError(_("Cover cannot start before the requested start date."))
+    enrollment.coverage_start = coverage_start or _coverage_start(enrollment, today)
     enrollment.decided_by = actor
     enrollment.decided_at = timezone.now()
     _transition(enrollment, actor, EnrollmentStatus.APPROVED, ["coverage_start", "decided_by", "decided_at"])
@@ -196,10 +318,12 @@ def enrollment_approve(
 def enrollment_reject(*, enrollment: Enrollment, actor: Any, reason: str, note: str = "") -> Enrollment:
     if reason not in RejectionReason.VALUES:
         raise EnrollmentError(_("Choose a rejection reason from the list."))
+    if reason == "other" and not note.strip():
+        raise EnrollmentError(_("With the reason “Other”, explain the rejection in the note."))
     enrollment = _locked(enrollment)
-    _check_decider(enrollment, actor)
+    Decider(actor).check(enrollment)
     enrollment.rejection_reason = reason
-    enrollment.rejection_note = note
+    enrollment.rejection_note = note.strip()
     enrollment.decided_by = actor
     enrollment.decided_at = timezone.now()
     _transition(
@@ -207,6 +331,210 @@ def enrollment_reject(*, enrollment: Enrollment, actor: Any, reason: str, note: 
         actor,
         EnrollmentStatus.REJECTED,
         ["rejection_reason", "rejection_note", "decided_by", "decided_at"],
-        reason=f"{reason}: {note}",
+        reason=f"{reason}: {note}".strip(": "),
     )
     return enrollment
+
+
+# --- after approval ------------------------------------------------------------------------------------
+
+
+def enrollments_activate_due(today: date | None = None, chunk: int = 1000) -> int:
+    """Approved enrollments whose cover has started become active (run by Celery beat, every hour)."""
+    today = today or timezone.localdate()
+    activated = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Enrollment.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("member")
+                .filter(status=EnrollmentStatus.APPROVED, coverage_start__lte=today)
+                .order_by("pk")[:chunk]
+            )
+            if not rows:
+                return activated
+            entries = []
+            for enrollment in rows:
+                before = _apply(enrollment, EnrollmentStatus.ACTIVE)
+                entries.append(_transition_entry(enrollment, None, before, reason=_("Cover has started.")))
+            Enrollment.objects.bulk_update(rows, TRANSITION_FIELDS)
+            audit_record_many(entries)
+            activated += len(rows)
+
+
+@transaction.atomic
+def enrollment_lapse(*, enrollment: Enrollment, actor: Any = None, reason: str = "") -> Enrollment:
+    """Active -> lapsed: cover stops for arrears (applied by the contributions rules)."""
+    enrollment = _locked(enrollment)
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        raise EnrollmentError(_("Only an active enrollment can lapse."))
+    _transition(enrollment, actor, EnrollmentStatus.LAPSED, [], reason=reason)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_reactivate(*, enrollment: Enrollment, actor: Any = None, reason: str = "") -> Enrollment:
+    """Lapsed -> active: the arrears were paid within the grace period."""
+    enrollment = _locked(enrollment)
+    if enrollment.status != EnrollmentStatus.LAPSED:
+        raise EnrollmentError(_("Only a lapsed enrollment can be reactivated."))
+    _transition(enrollment, actor, EnrollmentStatus.ACTIVE, [], reason=reason)
+    return enrollment
+
+
+ENDABLE = {EnrollmentStatus.APPROVED, EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED}
+
+
+@transaction.atomic
+def enrollment_end(
+    *, enrollment: Enrollment, actor: Any, reason: str, ended_on: date | None = None, note: str = ""
+) -> Enrollment:
+    """End the cover (death, leaving, end of a sponsored period). The person may be enrolled again later
+    with a new enrollment; this one keeps its history."""
+    if reason not in EndReason.values:
+        raise EnrollmentError(_("Choose why the enrollment ends."))
+    enrollment = _locked(enrollment)
+    if enrollment.status not in ENDABLE:
+        raise EnrollmentError(_("Only an approved, active or lapsed enrollment can be ended."))
+    decider = Decider(actor)
+    if enrollment.member.regency_id not in decider.served:
+        raise EnrollmentError(_("Only an officer of the branch serving this regency can end an enrollment."))
+    ended_on = ended_on or timezone.localdate()
+    if enrollment.coverage_start and ended_on < enrollment.coverage_start:
+        raise EnrollmentError(_("The end date cannot be before the coverage start."))
+    enrollment.end_reason = reason
+    enrollment.ended_on = ended_on
+    _transition(
+        enrollment,
+        actor,
+        EnrollmentStatus.ENDED,
+        ["end_reason", "ended_on"],
+        reason=f"{reason}: {note}".strip(": "),
+    )
+    return enrollment
+
+
+# --- bulk decisions ---------------------------------------------------------------------------------------
+
+
+def bulk_decisions_start(
+    *, actor: Any, ids: Sequence[int], decision: str, reason: str = "", note: str = ""
+) -> Job:
+    """Record a bulk decision as a Job (the ids in its params) and queue it; the task gets only the job id.
+
+    Only enrollments the actor sees and that are still pending are taken; each is checked again, and
+    audited, when the worker decides it."""
+    from .tasks import bulk_decisions
+
+    if decision not in {"approve", "reject"}:
+        raise EnrollmentError(_("Choose approve or reject."))
+    if decision == "reject" and reason not in RejectionReason.VALUES:
+        raise EnrollmentError(_("Choose a rejection reason from the list."))
+    if decision == "reject" and reason == "other" and not note.strip():
+        raise EnrollmentError(_("With the reason “Other”, explain the rejection in the note."))
+    if len(ids) > BULK_LIMIT:
+        raise EnrollmentError(
+            _("At most %(limit)s enrollments at once: narrow the selection with the filters.")
+            % {"limit": f"{BULK_LIMIT:,}".replace(",", ".")}
+        )
+    pending = sorted(
+        Enrollment.objects.visible_to(actor).pending().filter(pk__in=list(ids)).values_list("pk", flat=True)
+    )
+    if not pending:
+        raise EnrollmentError(_("None of the selected enrollments is still waiting for a decision."))
+    with transaction.atomic():
+        job = jobs.job_create(kind=Job.Kind.ENROLLMENT_DECISIONS, total=len(pending), actor=actor)
+        job.params = {"decision": decision, "reason": reason, "note": note.strip(), "ids": pending}
+        job.result = {"cursor": 0, "approved": 0, "rejected": 0, "refused": []}
+        job.save(update_fields=["params", "result"])
+        transaction.on_commit(lambda: bulk_decisions.delay(job.pk))
+    return job
+
+
+REFUSALS_KEPT = 200
+
+
+def bulk_decisions_run(job_id: int) -> None:
+    """Decide a bulk job's enrollments, a chunk per transaction; resumable after any crash.
+
+    Each chunk commits its decisions, their audit entries and the job's cursor together, so a task
+    redelivered after a killed worker starts at the first chunk not yet committed: nothing is decided
+    twice and nothing is skipped."""
+    if not jobs.job_start(job_id=job_id):
+        return
+    job = Job.objects.select_related("created_by", "created_by__office").get(pk=job_id)
+    if job.created_by is None:
+        jobs.job_fail(job_id=job_id, error=_("The user who started this job no longer exists."))
+        return
+    decider = Decider(job.created_by)
+    ids: list[int] = job.params["ids"]
+    while True:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            cursor = job.result.get("cursor", 0)
+            if cursor >= len(ids):
+                break
+            _decide_chunk(job, decider, ids[cursor : cursor + BULK_CHUNK])
+    result = Job.objects.get(pk=job_id).result
+    jobs.job_succeed(job_id=job_id, result=result)
+
+
+def _decide_chunk(job: Job, decider: Decider, chunk: list[int]) -> None:
+    params = job.params
+    approve = params["decision"] == "approve"
+    actor = decider.actor
+    rows = {
+        e.pk: e
+        for e in Enrollment.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .filter(pk__in=chunk)
+    }
+    decided: list[Enrollment] = []
+    refused: list[dict[str, Any]] = []
+    for pk in chunk:
+        enrollment = rows.get(pk)
+        problem = (
+            _("This enrollment no longer exists.") if enrollment is None else decider.problem(enrollment)
+        )
+        if problem or enrollment is None:
+            refused.append({"id": pk, "message": problem})
+        else:
+            decided.append(enrollment)
+    now = timezone.now()
+    today = timezone.localdate()
+    entries = []
+    if approve:
+        members = {
+            m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[e.member_id for e in decided])
+        }
+        without = [m for m in members.values() if not m.kpj_number]
+        for member, kpj in zip(without, kpj_generate_many(len(without)), strict=True):
+            member.kpj_number = kpj
+            member.updated_at = now
+        Member.objects.bulk_update(without, ["kpj_number", "updated_at"])
+        for enrollment in decided:
+            enrollment.member = members[enrollment.member_id]
+            enrollment.coverage_start = _coverage_start(enrollment, today)
+    for enrollment in decided:
+        enrollment.decided_by = actor
+        enrollment.decided_at = now
+        if not approve:
+            enrollment.rejection_reason = params["reason"]
+            enrollment.rejection_note = params["note"]
+        before = _apply(enrollment, EnrollmentStatus.APPROVED if approve else EnrollmentStatus.REJECTED)
+        reason = "" if approve else f"{params['reason']}: {params['note']}".strip(": ")
+        entries.append(_transition_entry(enrollment, actor, before, reason=reason))
+    fields = ["decided_by", "decided_at", *TRANSITION_FIELDS]
+    fields += ["coverage_start"] if approve else ["rejection_reason", "rejection_note"]
+    Enrollment.objects.bulk_update(decided, fields)
+    audit_record_many(entries)
+    result = job.result
+    result["cursor"] = result.get("cursor", 0) + len(chunk)
+    result["approved" if approve else "rejected"] = result.get(
+        "approved" if approve else "rejected", 0
+    ) + len(decided)
+    result["refused"] = (result.get("refused", []) + refused)[:REFUSALS_KEPT]
+    job.result = result
+    job.done += len(chunk)
+    job.failed += len(refused)
+    job.save(update_fields=["result", "done", "failed"])

@@ -48,6 +48,33 @@ class MemberQuerySet(models.QuerySet["Member"]):
         return self.filter(merged_into__isnull=True)
 
 
+class ImportBatch(models.Model):
+    """A list of people brought in together (an aid programme's list, a survey): the unit an officer can
+    filter the queue by. The bulk import fills it; people entered one by one have none."""
+
+    label = models.CharField(_("name"), max_length=200)
+    office = models.ForeignKey(
+        "accounts.Office", verbose_name=_("office"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Member(models.Model):
     # --- identity ---
     nik_ciphertext = models.BinaryField(_("NIK (encrypted)"))
@@ -150,6 +177,14 @@ class Member(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch,
+        verbose_name=_("import batch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -339,6 +374,37 @@ class RiskClass(models.TextChoices):
     VERY_HIGH = "very_high", _("Very high")
 
 
+class RejectionReasons(models.TextChoices):
+    INCOMPLETE = "incomplete", _("Data incomplete")
+    NIK_MISMATCH = "nik_mismatch", _("NIK does not match the e-KTP")
+    DUPLICATE = "duplicate", _("Already a participant")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible (age or kind of work)")
+    OTHER = "other", _("Other")
+
+
+class EndReason(models.TextChoices):
+    DEATH = "death", _("Death")
+    LEFT = "left", _("Left the programme or the work")
+    SPONSOR_ENDED = "sponsor_ended", _("End of a sponsored period")
+    OTHER = "other", _("Other")
+
+
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def visible_to(self, user) -> EnrollmentQuerySet:
+        """Enrollments of the people the user may see (the person's regency decides)."""
+        from umkm_enroll.accounts.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        if not scope.regency_codes:
+            return self.none()
+        return self.filter(scope.filter_for("member__regency", province_field="member__province"))
+
+    def pending(self) -> EnrollmentQuerySet:
+        return self.filter(status=EnrollmentStatus.SUBMITTED)
+
+
 class Enrollment(models.Model):
     """An enrollment of a registered person in JKK + JKM (JHT optional for BPU).
 
@@ -389,11 +455,18 @@ class Enrollment(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    rejection_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
+    rejection_reason = models.CharField(
+        _("rejection reason"), max_length=40, choices=RejectionReasons.choices, blank=True
+    )
     rejection_note = models.TextField(_("rejection note"), blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=16, choices=EndReason.choices, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enrollment")
@@ -416,7 +489,28 @@ class Enrollment(models.Model):
             # The registry filter "enrollment status" (EXISTS per person) and the officers' queues.
             models.Index(fields=["member", "status"], name="enrollment_member_status"),
             models.Index(fields=["status", "submitted_at"], name="enrollment_status_submitted"),
+            models.Index(fields=["submitted_office", "status_changed_at"], name="enrollment_office_changed"),
+            models.Index(
+                fields=["coverage_start"],
+                name="enrollment_due_activation",
+                condition=models.Q(status="approved"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.member} · {self.get_status_display()}"
+
+    @property
+    def is_open_for_correction(self) -> bool:
+        return self.status in {EnrollmentStatus.DRAFT, EnrollmentStatus.REJECTED}
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.member.regency_id
+
+    @property
+    def audit_label(self) -> str:
+        """The person's initials and the enrollment number: the log names no one in full."""
+        from umkm_enroll.audit.masking import mask_name
+
+        return f"{mask_name(self.member.full_name)} · #{self.pk}"

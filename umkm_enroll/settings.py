@@ -68,6 +68,8 @@ ENROLLMENT_MAX_AGE = env_int("ENROLLMENT_MAX_AGE", 65)
 # KPJ numbers: 11 digits by default (weakly sourced, so configurable).
 KPJ_PATTERN = os.environ.get("KPJ_PATTERN", r"\d{11}")
 KPJ_GENERATED_DIGITS = env_int("KPJ_GENERATED_DIGITS", 11)
+# Pending enrollments waiting longer than this many days are highlighted in the officers' queue.
+ENROLLMENT_QUEUE_OVERDUE_DAYS = env_int("ENROLLMENT_QUEUE_OVERDUE_DAYS", 5)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -299,7 +301,10 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Approved enrollments become active on their coverage start date.
+    "activate-due-enrollments": {"task": "members.activate_due_enrollments", "schedule": 3600.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".data" / "celerybeat-schedule")
 )

@@ -157,6 +157,8 @@ class User(AbstractUser):
         blank=True,
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # When the user last opened the list of their office's submissions (for the "changed" badge).
+    submissions_seen_at = models.DateTimeField(_("submissions last seen"), null=True, blank=True)
 
     objects: ClassVar[AppUserManager] = AppUserManager()
 

@@ -67,7 +67,7 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return values
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: Any,
     action: str,
@@ -77,14 +77,17 @@ def audit_record(
     region_code: str = "",
     object_label: str | None = None,
 ) -> AuditEntry:
+    """An unsaved entry: for bulk work, saved many at a time with `audit_record_many`."""
     context = current.get()
     personal = personal_fields_of(target)
+    if target is not None and object_label is None:
+        object_label = getattr(target, "audit_label", None)
     if target is not None and object_label is None:
         label_kind = getattr(target, "AUDIT_LABEL_MASK", None)
         object_label = mask(label_kind, str(target)) if label_kind else str(target)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     office = getattr(actor, "office", None) if authenticated else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if authenticated else None,
         actor_label=actor.get_username() if authenticated else "",
         office_label=str(office) if office else "",
@@ -98,6 +101,34 @@ def audit_record(
         ip=context.ip if context else None,
         user_agent=context.user_agent if context else "",
     )
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+    region_code: str = "",
+    object_label: str | None = None,
+) -> AuditEntry:
+    """Write one entry (see `audit_entry`)."""
+    entry = audit_entry(
+        actor=actor,
+        action=action,
+        target=target,
+        changes=changes,
+        reason=reason,
+        region_code=region_code,
+        object_label=object_label,
+    )
+    entry.save()
+    return entry
+
+
+def audit_record_many(entries: Iterable[AuditEntry]) -> int:
+    return len(AuditEntry.objects.bulk_create(entries, batch_size=1000))
 
 
 def history_of(target: models.Model):

@@ -1,13 +1,27 @@
 """A long job is a row the user can see: status, progress counters, timing, result and errors."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def visible_to(self, user) -> JobQuerySet:
+        """A job is seen by the user who started it, and by national users."""
+        from umkm_enroll.accounts.scoping import scope_of
+
+        if scope_of(user).everything:
+            return self
+        return self.filter(created_by=user)
 
 
 class Job(models.Model):
     class Kind(models.TextChoices):
         PING = "ping", _("Worker check")
+        ENROLLMENT_DECISIONS = "enrollment_decisions", _("Bulk enrollment decisions")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -34,6 +48,10 @@ class Job(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
+    # What the job works on (ids and options, never personal data): tasks receive only the job's id.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("job")
@@ -48,6 +66,26 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def rate(self) -> float | None:
+        """Items per second since the job started."""
+        if not self.started_at or not self.done:
+            return None
+        end = self.finished_at or timezone.now()
+        seconds = (end - self.started_at).total_seconds()
+        return self.done / seconds if seconds > 0 else None
+
+    @property
+    def seconds_left(self) -> int | None:
+        rate = self.rate
+        if self.is_finished or not rate or not self.total:
+            return None
+        return int((self.total - self.done) / rate)
 
     @property
     def percent(self) -> int:
