@@ -11,6 +11,8 @@ from cooperatives.services import cooperative_create
 from umkm_enroll.accounts.models import User
 from umkm_enroll.regions.models import Village
 
+from .enrollments import enrollment_create
+from .models import Enrollment
 from .services import member_by_nik, member_create
 
 COOPERATIVES = [
@@ -127,4 +129,15 @@ def seed() -> None:
                 "heir_name": "Ahli Waris Demo",
                 "heir_relation": "spouse",
             },
+        )
+    # Two people of Mataram wait in the branch officer's queue; one has a draft.
+    for nik, submit in (("5271014408900001", True), ("5271011203850002", True), ("5271015506950003", False)):
+        member = member_by_nik(nik)
+        if member is None or Enrollment.objects.filter(member=member).exists():
+            continue
+        enrollment_create(
+            member=member,
+            data={"requested_start": date.today()},
+            actor=User.objects.get(username="operator.mataram"),
+            submit=submit,
         )

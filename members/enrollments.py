@@ -237,6 +237,8 @@ class Decider:
             self.served = frozenset()
 
     def problem(self, enrollment: Enrollment) -> str | None:
+        if enrollment.status == EnrollmentStatus.DRAFT:
+            return _("Only a submitted enrollment can be decided.")
         if enrollment.status != EnrollmentStatus.SUBMITTED:
             return _("This enrollment was already decided (%(status)s) by someone else.") % {
                 "status": enrollment.get_status_display()

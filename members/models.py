@@ -404,6 +404,11 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def pending(self) -> EnrollmentQuerySet:
         return self.filter(status=EnrollmentStatus.SUBMITTED)
 
+    def eligible(self) -> EnrollmentQuerySet:
+        """Approved and not ended or lapsed: the person may get a card and is billed (cover itself starts
+        on the coverage start date, when the enrollment becomes active)."""
+        return self.filter(status__in=[EnrollmentStatus.APPROVED, EnrollmentStatus.ACTIVE])
+
 
 class Enrollment(models.Model):
     """An enrollment of a registered person in JKK + JKM (JHT optional for BPU).

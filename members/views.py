@@ -107,6 +107,9 @@ def member_detail(request: AppRequest, pk: int) -> HttpResponse:
             "enrollments": member.enrollments.select_related("submitted_office").order_by("-created_at"),
             "history": history_of(member)[:50],
             "can_edit": request.user.has_role(*REGISTRARS),
+            "can_enroll": request.user.has_role(*REGISTRARS)
+            and not member.merged_into_id
+            and not member.enrollments.exclude(status=EnrollmentStatus.ENDED).exists(),
             "can_reveal": request.user.has_role(*NIK_REVEALERS),
         },
     )

@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
         "OfficeKindEnum": "umkm_enroll.accounts.models.Office.Kind",
         "CooperativeKindEnum": "cooperatives.models.Cooperative.Kind",
         "ParticipantKindEnum": "members.models.ParticipantKind",
+        "RejectionReasonEnum": "members.models.RejectionReasons",
+        "EndReasonEnum": "members.models.EndReason",
     },
 }
 

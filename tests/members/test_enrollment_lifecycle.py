@@ -55,6 +55,7 @@ def test_an_approved_enrollment_becomes_active_on_its_coverage_start(team):
     (enrollment,) = pending(operator)
     enrollment_approve(enrollment=enrollment, actor=officer, coverage_start=today + timedelta(days=10))
     assert enrollments_activate_due(today) == 0
+    assert list(Enrollment.objects.eligible()) == [enrollment]
     assert enrollments_activate_due(today + timedelta(days=10)) == 1
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.ACTIVE
@@ -72,6 +73,7 @@ def test_lapse_reactivation_and_end_are_transitions_with_audit(team):
     enrollments_activate_due(timezone.localdate())
     enrollment = enrollment_lapse(enrollment=enrollment, reason="3 bulan menunggak")
     assert enrollment.status == EnrollmentStatus.LAPSED
+    assert not Enrollment.objects.eligible().exists()
     with pytest.raises(EnrollmentError):
         enrollment_lapse(enrollment=enrollment)
     enrollment = enrollment_reactivate(enrollment=enrollment, reason="tunggakan dibayar")
@@ -122,7 +124,7 @@ def test_a_rejected_enrollment_is_corrected_with_a_version_check(team):
 
 
 def test_the_audit_log_names_no_one_in_full(team):
-    operator, officer = team
+    operator, _ = team
     (enrollment,) = pending(operator)
     labels = set(
         AuditEntry.objects.filter(object_type="members.enrollment").values_list("object_label", flat=True)
@@ -200,7 +202,7 @@ def test_a_bulk_decision_refuses_items_one_by_one_with_reasons(team):
 
 
 def test_a_bulk_decision_takes_only_what_the_officer_sees_and_is_limited(team):
-    operator, officer = team
+    _, officer = team
     other_operator = UserFactory.create(office=OfficeFactory.diskop_regency("71.71"), roles=[Role.OPERATOR])
     elsewhere = make_member("71.71", full_name="Di Manado", heir_name="A", heir_relation="child")
     foreign = enrollment_create(
@@ -208,7 +210,7 @@ def test_a_bulk_decision_takes_only_what_the_officer_sees_and_is_limited(team):
     )
     with pytest.raises(EnrollmentError, match="menunggu"):
         bulk_decisions_start(actor=officer, ids=[foreign.pk], decision="approve")
-    with pytest.raises(EnrollmentError, match="10.000"):
+    with pytest.raises(EnrollmentError, match=r"10\.000"):
         bulk_decisions_start(actor=officer, ids=list(range(10_001)), decision="approve")
     with pytest.raises(EnrollmentError, match="alasan"):
         bulk_decisions_start(actor=officer, ids=[foreign.pk], decision="reject", reason="")

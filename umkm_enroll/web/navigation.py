@@ -19,6 +19,8 @@ ADMIN = frozenset({"administrator"})
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "web:home"),
     NavItem(_("People"), "members:list"),
+    NavItem(_("Enrollments"), "enrollments:list"),
+    NavItem(_("Queue"), "enrollments:queue", frozenset({"officer"})),
     NavItem(_("Cooperatives"), "cooperatives:list"),
     NavItem(_("Regions"), "regions:index"),
     NavItem(_("Minimum wages"), "regions:minimum_wages"),
@@ -28,7 +30,16 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 
-def items_for(user) -> list[dict[str, str]]:
+def badge_for(item: NavItem, user) -> int:
+    """A count shown beside an entry: what changed in the user's submissions since the last look."""
+    if item.url_name == "enrollments:list":
+        from members.enrollment_views import changed_since_seen
+
+        return changed_since_seen(user)
+    return 0
+
+
+def items_for(user) -> list[dict[str, object]]:
     if not user.is_authenticated:
         return []
     held = user.role_codes()
@@ -40,5 +51,7 @@ def items_for(user) -> list[dict[str, str]]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        visible.append({"label": str(item.label), "url": url, "name": item.url_name})
+        visible.append(
+            {"label": str(item.label), "url": url, "name": item.url_name, "badge": badge_for(item, user)}
+        )
     return visible
