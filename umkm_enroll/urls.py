@@ -8,6 +8,7 @@ from members import api as members_api
 from umkm_enroll.accounts import api as accounts_api
 from umkm_enroll.accounts.access import no_data
 from umkm_enroll.accounts.permissions import SignedIn
+from umkm_enroll.jobs import api as jobs_api
 
 
 @no_data
@@ -22,6 +23,8 @@ router.APIRootView = APIRoot
 router.register("offices", accounts_api.OfficeViewSet, basename="office")
 router.register("cooperatives", cooperatives_api.CooperativeViewSet, basename="cooperative")
 router.register("members", members_api.MemberViewSet, basename="member")
+router.register("enrollments", members_api.EnrollmentViewSet, basename="enrollment")
+router.register("jobs", jobs_api.JobViewSet, basename="job")
 
 
 class SchemaView(SpectacularAPIView):
@@ -46,6 +49,8 @@ urlpatterns = [
     path("wilayah/", include("umkm_enroll.regions.urls")),
     path("koperasi/", include("cooperatives.urls")),
     path("orang/", include("members.urls")),
+    path("kepesertaan/", include("members.enrollment_urls")),
+    path("tugas/", include("umkm_enroll.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
