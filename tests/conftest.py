@@ -49,7 +49,8 @@ TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "celery_worker_proc
 
 @pytest.fixture(autouse=True)
 def _reference_data_after_flush(request):
-    """Transactional tests flush every table; put the regions and wages loaded by migrations back."""
+    """Transactional tests flush every table; put the reference data loaded by migrations back (regions,
+    minimum wages, tariffs)."""
     marker = request.node.get_closest_marker("django_db")
     if (marker and marker.kwargs.get("transaction")) or TRANSACTIONAL_FIXTURES & set(request.fixturenames):
         request.getfixturevalue("transactional_db")
@@ -60,6 +61,11 @@ def _reference_data_after_flush(request):
             load_vendored()
         if not MinimumWage.objects.exists():
             load_minimum_wages()
+        from contributions.models import IncomeBracket, Relief, TariffScheme
+        from contributions.seeding import seed_tariffs
+
+        if not TariffScheme.objects.exists():
+            seed_tariffs(TariffScheme, IncomeBracket, Relief)
 
 
 def worker_database_url() -> str:
