@@ -19,7 +19,9 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -481,6 +483,19 @@ def bulk_decisions_run(job_id: int) -> None:
     jobs.job_succeed(job_id=job_id, result=result)
 
 
+def _set_kpj_numbers(member_ids: list[int], kpjs: list[str], now: Any) -> None:
+    """Give each member its KPJ number in one statement (UPDATE ... FROM unnest)."""
+    if not member_ids:
+        return
+    table = connection.ops.quote_name(Member._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET kpj_number = v.kpj, updated_at = %s "  # noqa: S608 (a model's table)
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, kpj) WHERE m.id = v.id",
+            [now, member_ids, kpjs],
+        )
+
+
 def _decide_chunk(job: Job, decider: Decider, chunk: list[int]) -> None:
     params = job.params
     approve = params["decision"] == "approve"
@@ -510,25 +525,35 @@ def _decide_chunk(job: Job, decider: Decider, chunk: list[int]) -> None:
             m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[e.member_id for e in decided])
         }
         without = [m for m in members.values() if not m.kpj_number]
-        for member, kpj in zip(without, kpj_generate_many(len(without)), strict=True):
+        kpjs = kpj_generate_many(len(without))
+        for member, kpj in zip(without, kpjs, strict=True):
             member.kpj_number = kpj
-            member.updated_at = now
-        Member.objects.bulk_update(without, ["kpj_number", "updated_at"])
+        _set_kpj_numbers([m.pk for m in without], kpjs, now)
         for enrollment in decided:
             enrollment.member = members[enrollment.member_id]
             enrollment.coverage_start = _coverage_start(enrollment, today)
+    status = EnrollmentStatus.APPROVED if approve else EnrollmentStatus.REJECTED
+    reason = "" if approve else f"{params['reason']}: {params['note']}".strip(": ")
     for enrollment in decided:
         enrollment.decided_by = actor
         enrollment.decided_at = now
-        if not approve:
-            enrollment.rejection_reason = params["reason"]
-            enrollment.rejection_note = params["note"]
-        before = _apply(enrollment, EnrollmentStatus.APPROVED if approve else EnrollmentStatus.REJECTED)
-        reason = "" if approve else f"{params['reason']}: {params['note']}".strip(": ")
+        before = _apply(enrollment, status)
         entries.append(_transition_entry(enrollment, actor, before, reason=reason))
-    fields = ["decided_by", "decided_at", *TRANSITION_FIELDS]
-    fields += ["coverage_start"] if approve else ["rejection_reason", "rejection_note"]
-    Enrollment.objects.bulk_update(decided, fields)
+    # One UPDATE for the chunk: every column is the same for all rows or computed from the row itself.
+    updates: dict[str, Any] = {
+        "status": status,
+        "version": F("version") + 1,
+        "status_changed_at": now,
+        "updated_at": now,
+        "decided_by": actor,
+        "decided_at": now,
+    }
+    if approve:
+        updates["coverage_start"] = Greatest(F("requested_start"), Value(today))
+    else:
+        updates["rejection_reason"] = params["reason"]
+        updates["rejection_note"] = params["note"]
+    Enrollment.objects.filter(pk__in=[e.pk for e in decided]).update(**updates)
     audit_record_many(entries)
     result = job.result
     result["cursor"] = result.get("cursor", 0) + len(chunk)

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Job
@@ -16,7 +17,10 @@ def job_start(*, job_id: int) -> bool:
     """Mark a job running; False when it has already finished (a redelivered task)."""
     return bool(
         Job.objects.filter(pk=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
-            status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+            status=Job.Status.RUNNING,
+            # The first start: a resumed job's rate counts all its work against all its time.
+            started_at=Coalesce(F("started_at"), Value(timezone.now())),
+            attempts=F("attempts") + 1,
         )
     )
 
