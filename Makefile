@@ -45,3 +45,6 @@ clean: $(STAMP)
 # Benchmarks (see README, "Benchmarks"); each prints its own figures.
 bench-registry: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/registry_search.py $(BENCH_ARGS)
+
+bench-enrollments: $(STAMP)
+	$(PY) -m umkm_enroll.devstack bench benchmarks/enrollment_bulk.py $(BENCH_ARGS)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 import factory
+from django.db.models import Model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cooperatives.models import Cooperative
@@ -185,3 +186,161 @@ def make_member(
     member.save()
     tokens_register(member.name_tokens)
     return member
+
+
+def _copy_insert(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` (field attname -> value) with one COPY and return their new primary keys in order.
+
+    Much faster than `bulk_create` for thousands of wide rows (no per-value preparation, no huge INSERT to
+    parse). Fields a row leaves out get their model default, as `save()` would give them."""
+    from django.db import connection
+    from django.utils import timezone
+
+    if not rows:
+        return []
+    meta = model._meta
+    assert meta.pk is not None
+    given = list(rows[0])
+    now = timezone.now()
+    # Every concrete field's column (set once the model class is ready), by attname: "office_id", ...
+    column = {field.attname: cast(str, field.column) for field in meta.concrete_fields}
+    defaults: dict[str, Any] = {}
+    for field in meta.concrete_fields:
+        if field.attname in given or field.primary_key:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults[column[field.attname]] = now
+        else:  # what save() would store: the default, "" for text, None (refused if NOT NULL) otherwise
+            defaults[column[field.attname]] = field.get_db_prep_save(field.get_default(), connection)
+    columns = [column[meta.pk.attname], *(column[name] for name in given), *defaults]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(meta.db_table)} ({quoted}) FROM STDIN"
+        ) as copy:
+            tail = list(defaults.values())
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(row[name] for name in given), *tail])
+    return ids
+
+
+_GIVEN = {
+    "L": ["Lalu", "Ahmad", "Made", "Rahmat", "Hendra", "Yusuf", "Agus", "Zainal"],
+    "P": ["Siti", "Baiq", "Nur", "Dewi", "Fitri", "Rina", "Aminah", "Hidayati"],
+}
+_FAMILY = ["Zaini", "Saputra", "Wulandari", "Hakim", "Rahayu", "Pratama", "Hasanah", "Maulana", "Kurniawan"]
+_HEIRS = ["spouse", "child", "parent", "sibling"]
+# Birth dates of seeded people span 40 years (ages about 21 to 61 in 2026: inside the enrollment limits).
+_BIRTH_SPAN_DAYS = 40 * 365
+
+
+def make_submitted_enrollments(
+    count: int, *, regency: str, operator: User, batch_size: int = 2000
+) -> list[int]:
+    """`count` people of `regency`, each with an heir and a BPU enrollment submitted by `operator` (spread
+    over the last five days, cover requested from today); returns the enrollment ids in creation order.
+
+    Rows are copied in batches of `batch_size` (no audit entries, no name vocabulary), so 10,000 take a
+    couple of seconds. NIKs are valid for the regency's districts, the birth date and the sex, encrypted
+    and digested as the registry stores them, and unique: numbered after the people already in the
+    regency, skipping any whose digest is taken."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from members.models import Enrollment, EnrollmentStatus, Member
+    from members.names import normalize_name
+    from members.nik import mask
+    from members.services import NIK_PURPOSE
+    from members.vault import vault
+
+    keys = vault()
+    places = [
+        (
+            district,
+            Village.objects.filter(district_id=district).order_by("code").values_list("code", flat=True)[0],
+        )
+        for district in District.objects.filter(regency_id=regency)
+        .order_by("code")
+        .values_list("code", flat=True)
+    ]
+    assert places, f"no districts in {regency}"
+    office_id = operator.office_id
+    assert office_id is not None
+    now = timezone.now()
+    today = timezone.localdate()
+    number = Member.objects.filter(regency_id=regency).count()
+    ids: list[int] = []
+    with transaction.atomic():
+        while len(ids) < count:
+            wanted = min(batch_size, count - len(ids))
+            people: dict[str, dict[str, Any]] = {}
+            while len(people) < wanted:
+                district, village = places[number % len(places)]
+                step = number // len(places)
+                birth = date(1965, 1, 1) + timedelta(days=step % _BIRTH_SPAN_DAYS)
+                serial = 1 + step // _BIRTH_SPAN_DAYS
+                sex = "P" if number % 2 else "L"
+                day = birth.day + (40 if sex == "P" else 0)
+                nik = (
+                    f"{district.replace('.', '')}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+                )
+                number += 1
+                given = _GIVEN[sex]
+                name = f"{given[number // 2 % len(given)]} {_FAMILY[number % len(_FAMILY)]}"
+                heir = _GIVEN["L" if sex == "P" else "P"][number % len(given)]
+                ciphertext, key_id = keys.encrypt(nik, purpose=NIK_PURPOSE)
+                digest = keys.digest(nik, purpose=NIK_PURPOSE)
+                people[digest] = {
+                    "nik_ciphertext": ciphertext,
+                    "nik_key_id": key_id,
+                    "nik_digest": digest,
+                    "nik_masked": mask(nik),
+                    "nik_regency_code": regency,
+                    "nik_district_code": district,
+                    "full_name": name,
+                    "name_search": normalize_name(name),
+                    "name_tokens": normalize_name(name).split(),
+                    "birth_place": "Mataram",
+                    "birth_date": birth,
+                    "sex": sex,
+                    "address": f"Jl. Pejanggik {number % 200 + 1}",
+                    "province_id": regency[:2],
+                    "regency_id": regency,
+                    "district_id": district,
+                    "village_id": village,
+                    "occupation": "Pedagang",
+                    "kind": "bpu",
+                    "monthly_income": 1_500_000,
+                    "heir_name": f"{heir} {_FAMILY[number // 3 % len(_FAMILY)]}",
+                    "heir_relation": _HEIRS[number % len(_HEIRS)],
+                    "office_id": office_id,
+                    "created_by_id": operator.pk,
+                }
+                if len(people) == wanted:
+                    taken = Member.objects.filter(nik_digest__in=people).values_list("nik_digest", flat=True)
+                    for digest in list(taken):
+                        del people[digest]
+            member_ids = _copy_insert(Member, list(people.values()))
+            submitted = [now - timedelta(seconds=(pk * 7919) % (5 * 24 * 3600)) for pk in member_ids]
+            ids += _copy_insert(
+                Enrollment,
+                [
+                    {
+                        "member_id": pk,
+                        "kind": "bpu",
+                        "requested_start": today,
+                        "status": EnrollmentStatus.SUBMITTED.value,
+                        "submitted_by_id": operator.pk,
+                        "submitted_office_id": office_id,
+                        "submitted_at": at,
+                        "status_changed_at": at,
+                    }
+                    for pk, at in zip(member_ids, submitted, strict=True)
+                ],
+            )
+    return ids
