@@ -564,4 +564,5 @@ def _decide_chunk(job: Job, decider: Decider, chunk: list[int]) -> None:
     job.result = result
     job.done += len(chunk)
     job.failed += len(refused)
-    job.save(update_fields=["result", "done", "failed"])
+    jobs.job_heartbeat(job)
+    job.save(update_fields=["result", "done", "failed", "heartbeat_at"])

@@ -306,7 +306,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Approved enrollments become active on their coverage start date.
     "activate-due-enrollments": {"task": "members.activate_due_enrollments", "schedule": 3600.0},
+    # Jobs whose worker died (SIGKILL, a lost machine) are queued again instead of waiting for Redis'
+    # visibility timeout.
+    "requeue-stale-jobs": {"task": "jobs.requeue_stale", "schedule": 60.0},
 }
+# A running job without a sign of life for this long is considered lost and queued again.
+JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 120)
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".data" / "celerybeat-schedule")
 )

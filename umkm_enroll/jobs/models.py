@@ -23,6 +23,9 @@ class Job(models.Model):
         PING = "ping", _("Worker check")
         ENROLLMENT_DECISIONS = "enrollment_decisions", _("Bulk enrollment decisions")
 
+    # The Celery task that runs each kind (it takes the job id only).
+    TASKS: dict[str, str] = {Kind.PING: "jobs.ping", Kind.ENROLLMENT_DECISIONS: "members.bulk_decisions"}
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Running")
@@ -45,6 +48,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Set at the start and after each committed chunk: a running job whose heartbeat stops was lost with
+    # its worker and is queued again (jobs.services.jobs_requeue_stale).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)

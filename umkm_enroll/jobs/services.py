@@ -1,8 +1,10 @@
 """Writes to jobs: each state change is a conditional UPDATE, so a task that runs twice is harmless."""
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import F, Value
+from django.conf import settings
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,6 +23,7 @@ def job_start(*, job_id: int) -> bool:
             # The first start: a resumed job's rate counts all its work against all its time.
             started_at=Coalesce(F("started_at"), Value(timezone.now())),
             attempts=F("attempts") + 1,
+            heartbeat_at=timezone.now(),
         )
     )
 
@@ -37,3 +40,35 @@ def job_succeed(*, job_id: int, result: dict[str, Any] | None = None) -> None:
 
 def job_fail(*, job_id: int, error: str) -> None:
     Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now(), error=error)
+
+
+def job_heartbeat(job: Job) -> None:
+    """Record a sign of life on a job being saved by its task (call before job.save with update_fields)."""
+    job.heartbeat_at = timezone.now()
+
+
+def jobs_requeue_stale(*, older_than: timedelta | None = None) -> list[int]:
+    """Queue again the jobs whose worker was lost: running with no sign of life, or never picked up.
+
+    Safe even when the old task is only slow: every task resumes from its job's committed cursor under a
+    row lock, so two runs of one job never do the same item twice."""
+    from umkm_enroll.celery import app
+
+    if older_than is None:
+        older_than = timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    limit = timezone.now() - older_than
+    stale = Job.objects.filter(
+        Q(status=Job.Status.RUNNING, heartbeat_at__lt=limit)
+        | Q(status=Job.Status.PENDING, created_at__lt=limit)
+    ).filter(kind__in=list(Job.TASKS))
+    requeued = []
+    for job in stale:
+        # Claim the requeue (another beat tick may look at the same rows): the heartbeat moves on.
+        if (
+            Job.objects.filter(pk=job.pk, status=job.status)
+            .filter(Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True))
+            .update(heartbeat_at=timezone.now())
+        ):
+            app.send_task(Job.TASKS[job.kind], args=[job.pk])
+            requeued.append(job.pk)
+    return requeued
