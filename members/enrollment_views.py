@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -80,7 +80,11 @@ def enrollment_list(request: AppRequest) -> HttpResponse:
     own_office = operator and not area_view
     base = _enrollments(user)
     if own_office:
-        base = base.filter(submitted_office_id=user.office_id)
+        # Submitted by the office, or drafts it started and has not submitted yet.
+        base = base.filter(
+            Q(submitted_office_id=user.office_id)
+            | Q(submitted_office__isnull=True, created_office_id=user.office_id)
+        )
     seen = user.submissions_seen_at
     counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
     status = request.GET.get("status", "")
@@ -160,6 +164,25 @@ def enrollment_bulk(request: AppRequest) -> HttpResponse:
         ids = list(pending.values_list("pk", flat=True)[: service.BULK_LIMIT + 1])
     else:
         ids = data["ids"]
+    if request.POST.get("confirmed") != "1":
+        # Say what is about to happen, with the count, before thousands of decisions are made.
+        pending = _queue(request.user).filter(pk__in=ids[: service.BULK_LIMIT])
+        return render(
+            request,
+            "members/enrollment_bulk_confirm.html",
+            {
+                "count": min(len(ids), service.BULK_LIMIT + 1),
+                "pending_count": pending.count(),
+                "over_limit": len(ids) > service.BULK_LIMIT,
+                "bulk_limit": service.BULK_LIMIT,
+                "data": data,
+                "decision_label": _("Approve") if data["decision"] == "approve" else _("Reject"),
+                "reason_label": service.RejectionReason.label(data["reason"]) if data["reason"] else "",
+                "post": request.POST,
+                "ids": data["ids"] if data["scope"] == "selected" else [],
+                "back": back,
+            },
+        )
     try:
         job = service.bulk_decisions_start(
             actor=request.user, ids=ids, decision=data["decision"], reason=data["reason"], note=data["note"]
@@ -192,7 +215,17 @@ def _next_in_queue(request: AppRequest, after: Enrollment) -> str | None:
 @scoped(Enrollment)
 @login_required
 def enrollment_detail(request: AppRequest, pk: int) -> HttpResponse:
-    enrollment = _detail(request, pk)
+    return _detail_page(request, _detail(request, pk))
+
+
+def _detail_page(
+    request: AppRequest,
+    enrollment: Enrollment,
+    *,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     member = enrollment.member
     user = request.user
     decider = service.Decider(user) if user.has_role(*OFFICERS) else None
@@ -223,14 +256,22 @@ def enrollment_detail(request: AppRequest, pk: int) -> HttpResponse:
             "can_end": decider is not None
             and enrollment.status in service.ENDABLE
             and member.regency_id in decider.served,
-            "approve_form": ApproveForm(),
-            "reject_form": RejectForm(),
+            "approve_form": approve_form or ApproveForm(),
+            "reject_form": reject_form or RejectForm(),
             "end_form": EndForm(initial={"ended_on": timezone.localdate()}),
             "rejection_label": service.RejectionReason.label(enrollment.rejection_reason),
             "waiting_days": (timezone.now() - enrollment.submitted_at).days
             if enrollment.submitted_at
             else None,
+            "overdue_days": settings.ENROLLMENT_QUEUE_OVERDUE_DAYS,
+            "decision_errors": [
+                error
+                for form in (approve_form, reject_form)
+                if form is not None
+                for error in form.non_field_errors()
+            ],
         },
+        status=status,
     )
 
 
@@ -240,14 +281,18 @@ def enrollment_detail(request: AppRequest, pk: int) -> HttpResponse:
 def enrollment_decide(request: AppRequest, pk: int) -> HttpResponse:
     enrollment = _detail(request, pk)
     decision = request.POST.get("decision")
-    form: ApproveForm | RejectForm = (
-        ApproveForm(request.POST) if decision == "approve" else RejectForm(request.POST)
-    )
-    if decision not in {"approve", "reject"} or not form.is_valid():
-        _flash_errors(request, form)
-        return redirect("enrollments:detail", pk=pk)
+    if decision not in {"approve", "reject"}:
+        return HttpResponseBadRequest()
+    approve_form = ApproveForm(request.POST) if decision == "approve" else None
+    reject_form = RejectForm(request.POST) if decision == "reject" else None
+    form: ApproveForm | RejectForm = approve_form or reject_form  # type: ignore[assignment]
+    # A refused decision shows the page again with what the officer typed and the message by its field.
+    if not form.is_valid():
+        return _detail_page(
+            request, enrollment, approve_form=approve_form, reject_form=reject_form, status=400
+        )
     try:
-        if decision == "approve":
+        if approve_form is not None:
             decided = service.enrollment_approve(
                 enrollment=enrollment,
                 actor=request.user,
@@ -272,8 +317,12 @@ def enrollment_decide(request: AppRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("Rejected: %(name)s.") % {"name": decided.member.full_name})
     except service.EnrollmentError as error:
-        messages.error(request, str(error))
-        return redirect("enrollments:detail", pk=pk)
+        form.add_error(None, str(error))
+        enrollment = _detail(request, enrollment.pk)  # as it is now (someone may have decided it)
+        status = 409 if enrollment.status != EnrollmentStatus.SUBMITTED else 400
+        return _detail_page(
+            request, enrollment, approve_form=approve_form, reject_form=reject_form, status=status
+        )
     following = _next_in_queue(request, enrollment) if request.POST.get("then") == "next" else None
     return redirect(following or reverse("enrollments:detail", args=[pk]))
 

@@ -116,7 +116,7 @@ def enrollment_create(
     if member.merged_into_id:
         raise EnrollmentError(_("This record was merged into another one: enroll that record."))
     data = _clean({"kind": member.kind, **data})
-    enrollment = Enrollment(member=member, **data)
+    enrollment = Enrollment(member=member, created_office=getattr(actor, "office", None), **data)
     enrollment.status_changed_at = timezone.now()
     try:
         with transaction.atomic():
@@ -127,7 +127,10 @@ def enrollment_create(
         actor=actor,
         action="members.enrollment.created",
         target=enrollment,
-        changes={"status": (None, enrollment.status), **{name: (None, data[name]) for name in sorted(data)}},
+        changes={
+            "status": (None, enrollment.status),
+            **{name: (None, data[name]) for name in sorted(data) if data[name] not in ("", None, False)},
+        },
     )
     if submit:
         enrollment = enrollment_submit(enrollment=enrollment, actor=actor)

@@ -434,6 +434,14 @@ class Enrollment(models.Model):
         _("status"), max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.DRAFT
     )
     coverage_start = models.DateField(_("coverage start"), null=True, blank=True)
+    created_office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("created by office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     submitted_office = models.ForeignKey(
         "accounts.Office",
         verbose_name=_("submitting office"),

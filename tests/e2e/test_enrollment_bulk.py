@@ -67,17 +67,13 @@ def test_an_officer_approves_ten_thousand_enrollments_and_watches_the_job(
     expect(scope.locator("option[value=filtered]")).to_contain_text(re.compile(r"\b10[.,]?000\b"))
     scope.select_option(value="filtered")
     page.locator("#bulk-decision").select_option(value="approve")
-    dialogs: list[str] = []
-
-    def accept(dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
+    page.locator("#bulk-form button[type=submit]").click()
+    # A confirmation page names the decision and the count before anything is decided.
+    expect(page.get_by_test_id("bulk-question")).to_have_text("Setujui 10.000 kepesertaan?")
+    assert not Job.objects.exists()
     clicked = time.monotonic()
-    page.locator("#bulk-form button[data-confirm]").click()
+    page.get_by_role("button", name="Ya, mulai").click()
     page.wait_for_url(re.compile(r"/tugas/\d+/$"), timeout=60_000)
-    assert dialogs == ["Mulai keputusan massal ini?"]
     job = Job.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
     assert job.kind == Job.Kind.ENROLLMENT_DECISIONS
     assert job.total == QUEUED

@@ -163,7 +163,7 @@ def test_an_officer_decides_from_the_detail_page_and_moves_to_the_next(team):
     )
     second.refresh_from_db()
     assert second.status == EnrollmentStatus.SUBMITTED
-    response = client.get(reverse("enrollments:detail", args=[second.pk]))
+    assert response.status_code == 400
     assert "jelaskan penolakan" in response.content.decode()
 
 
@@ -202,10 +202,11 @@ def test_the_bulk_form_starts_a_job_of_the_filtered_selection(team, django_captu
     submit(operator, person(full_name="Bayar Sendiri"))
     client = client_for(officer)
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(
-            reverse("enrollments:bulk"),
-            {"scope": "filtered", "decision": "approve", "filters": "payer=sponsor"},
-        )
+        form = {"scope": "filtered", "decision": "approve", "filters": "payer=sponsor"}
+        confirm = client.post(reverse("enrollments:bulk"), form)
+        assert "Setujui 3 kepesertaan?" in confirm.content.decode()
+        assert not Job.objects.exists()
+        response = client.post(reverse("enrollments:bulk"), {**form, "confirmed": "1"})
     job = Job.objects.get()
     assert response["Location"] == reverse("jobs:detail", args=[job.pk])
     assert job.params["ids"] == sorted(e.pk for e in kept)
@@ -225,3 +226,46 @@ def test_the_bulk_form_explains_an_empty_selection(team):
     )
     assert "Centang minimal satu" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_a_refused_decision_keeps_what_the_officer_typed(team):
+    operator, officer = team
+    enrollment = submit(operator, person())
+    response = client_for(officer).post(
+        reverse("enrollments:decide", args=[enrollment.pk]),
+        {"decision": "approve", "kpj": "12345", "coverage_start": ""},
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="12345"' in body
+    assert "11 angka" in body
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.SUBMITTED
+
+
+def test_a_decision_made_by_someone_else_first_answers_409_with_a_message(team):
+    operator, officer = team
+    colleague = UserFactory.create(office=officer.office, roles=[Role.OFFICER])
+    enrollment = submit(operator, person())
+    client = client_for(officer)
+    client_for(colleague).post(reverse("enrollments:decide", args=[enrollment.pk]), {"decision": "approve"})
+    response = client.post(
+        reverse("enrollments:decide", args=[enrollment.pk]), {"decision": "reject", "reason": "incomplete"}
+    )
+    assert response.status_code == 409
+    assert "sudah diputuskan" in response.content.decode()
+
+
+def test_drafts_appear_in_the_offices_submissions_and_history_reads_as_words(team):
+    operator, _ = team
+    member = person(full_name="Masih Draf")
+    draft = enrollment_create(
+        member=member, data={"requested_start": timezone.localdate(), "payer": "sponsor"}, actor=operator
+    )
+    client = client_for(operator)
+    listing = client.get(reverse("enrollments:list")).content.decode()
+    assert "Masih Draf" in listing
+    assert 'data-testid="tab-draft"' in listing
+    detail = client.get(reverse("enrollments:detail", args=[draft.pk])).content.decode()
+    assert "Kepesertaan dibuat" in detail
+    assert "Sponsor anggaran daerah (APBD)" in detail

@@ -32,6 +32,14 @@ ACTION_LABELS = {
     "members.duplicate.merged": _("Duplicates merged"),
     "members.duplicate.distinct": _("Confirmed different people"),
     "members.nik_keys.rotated": _("NIK encryption key rotated"),
+    "members.enrollment.created": _("Enrollment created"),
+    "members.enrollment.updated": _("Enrollment changed"),
+    "members.enrollment.submitted": _("Enrollment submitted"),
+    "members.enrollment.approved": _("Enrollment approved"),
+    "members.enrollment.rejected": _("Enrollment rejected"),
+    "members.enrollment.active": _("Cover started"),
+    "members.enrollment.lapsed": _("Cover lapsed"),
+    "members.enrollment.ended": _("Enrollment ended"),
 }
 
 
@@ -61,3 +69,15 @@ def audit_value(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
+
+
+@register.simple_tag
+def change_value(object_type: str, field: str, value: object) -> str:
+    """A stored value as the interface shows it: the label of a choice ("Peserta sendiri", not "self")."""
+    try:
+        choices = dict(apps.get_model(object_type)._meta.get_field(field).flatchoices)
+    except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
+        choices = {}
+    if isinstance(value, str) and value in choices:
+        return str(choices[value])
+    return audit_value(value)
