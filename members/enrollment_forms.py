@@ -25,11 +25,20 @@ class EnrollmentForm(forms.ModelForm):
         help_texts = {
             "jht": _("Optional, for BPU participants only; off by default."),
             "risk_class": _("For wage earners (PU): the JKK risk class of the work."),
-            "scheme": _("Leave empty for the default scheme of the province."),
         }
+
+    scheme = forms.ChoiceField(label=_("Contribution scheme"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from contributions.models import TariffScheme
+
+        scheme: Any = self.fields["scheme"]
+        scheme.choices = [
+            ("", _("Default (flat Rp 11.800)")),
+            *TariffScheme.objects.values_list("code", "name"),
+        ]
+        scheme.help_text = _("The tariff agreed for this participant; empty: the default flat scheme.")
         self.fields["requested_start"].initial = timezone.localdate()
         self.fields["risk_class"].required = False
         if self.instance.pk:

@@ -264,6 +264,7 @@ def _detail_page(
             if enrollment.submitted_at
             else None,
             "overdue_days": settings.ENROLLMENT_QUEUE_OVERDUE_DAYS,
+            "next_url": _next_in_queue(request, enrollment) if can_decide else None,
             "decision_errors": [
                 error
                 for form in (approve_form, reject_form)
@@ -405,6 +406,7 @@ def _form_page(request: AppRequest, member: Member, enrollment: Enrollment | Non
             "member": member,
             "enrollment": enrollment,
             "problems": service.submit_problems(enrollment or Enrollment(member=member, kind=member.kind)),
+            "duplicate_count": DuplicateFlag.objects.open_for(member).count(),
         },
     )
 

@@ -94,6 +94,11 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise EnrollmentError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    if data.get("scheme"):
+        from contributions.models import TariffScheme
+
+        if not TariffScheme.objects.filter(code=data["scheme"]).exists():
+            raise EnrollmentError(_("Unknown contribution scheme “%(code)s”.") % {"code": data["scheme"]})
     if data.get("kind") == ParticipantKind.BPU:
         data = {**data, "risk_class": ""}
     if data.get("kind") == ParticipantKind.PU:

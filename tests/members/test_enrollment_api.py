@@ -87,10 +87,10 @@ def test_an_operator_creates_and_submits_an_enrollment_that_shows_the_nik_masked
 
 
 def test_without_submit_the_enrollment_stays_a_draft(operator, member):
-    response = create(client_of(operator), member, payer="sponsor", scheme="APBD 2026")
+    response = create(client_of(operator), member, payer="sponsor", scheme="ntb-2021")
     assert response.status_code == 201, response.json()
     enrollment = Enrollment.objects.get()
-    assert (enrollment.status, enrollment.payer, enrollment.scheme) == ("draft", "sponsor", "APBD 2026")
+    assert (enrollment.status, enrollment.payer, enrollment.scheme) == ("draft", "sponsor", "ntb-2021")
 
 
 def test_the_list_is_scoped_and_filtered(operator, member):
@@ -186,15 +186,15 @@ def test_rejected_corrected_resubmitted_and_approved_with_a_kpj_number(operator,
     assert rejected.json()["rejection_note"] == "Skema belum diisi"
     assert rejected.json()["decided_by"] == officer.pk
 
-    no_version = desk.patch(detail, {"scheme": "Mandiri"}, format="json")
+    no_version = desk.patch(detail, {"scheme": "bpu-national"}, format="json")
     assert no_version.status_code == 400
     assert no_version.json() == {"version": ["Bidang ini harus diisi."]}
     version = rejected.json()["version"]
     corrected = desk.patch(
-        detail, {"scheme": "Mandiri", "payer": "cooperative", "version": version}, format="json"
+        detail, {"scheme": "bpu-national", "payer": "cooperative", "version": version}, format="json"
     )
     assert corrected.status_code == 200, corrected.json()
-    assert corrected.json()["scheme"] == "Mandiri"
+    assert corrected.json()["scheme"] == "bpu-national"
     assert corrected.json()["payer"] == "cooperative"
     assert corrected.json()["version"] == version + 1
 
@@ -296,13 +296,13 @@ def test_a_rejection_needs_a_reason_from_the_list(operator, officer, member):
 def test_a_stale_correction_answers_409_and_changes_nothing(operator, member):
     draft = enrollment_create(member=member, data={"requested_start": timezone.localdate()}, actor=operator)
     client = client_of(operator)
-    first = client.patch(f"{URL}{draft.pk}/", {"scheme": "Mandiri", "version": 1}, format="json")
+    first = client.patch(f"{URL}{draft.pk}/", {"scheme": "bpu-national", "version": 1}, format="json")
     assert first.status_code == 200, first.json()
     stale = client.patch(f"{URL}{draft.pk}/", {"scheme": "APBD", "version": 1}, format="json")
     assert stale.status_code == 409
     assert stale.json()["detail"]
     draft.refresh_from_db()
-    assert draft.scheme == "Mandiri"
+    assert draft.scheme == "bpu-national"
 
 
 def test_a_submitted_enrollment_cannot_be_corrected(operator, member):

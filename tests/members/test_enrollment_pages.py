@@ -269,3 +269,34 @@ def test_drafts_appear_in_the_offices_submissions_and_history_reads_as_words(tea
     detail = client.get(reverse("enrollments:detail", args=[draft.pk])).content.decode()
     assert "Kepesertaan dibuat" in detail
     assert "Sponsor anggaran daerah (APBD)" in detail
+
+
+def test_the_form_warns_of_possible_duplicates_and_offers_the_stored_schemes(team):
+    from members.services import duplicates_flag
+
+    operator, _ = team
+    person(full_name="Kembar Sama")
+    twin = person(full_name="Kembar Sama")
+    duplicates_flag(member=twin)
+    page = client_for(operator).get(reverse("enrollments:create", args=[twin.pk])).content.decode()
+    assert 'data-testid="duplicate-warning"' in page
+    assert 'value="ntb-2021"' in page
+    response = client_for(operator).post(
+        reverse("enrollments:create", args=[twin.pk]),
+        {
+            "kind": "bpu",
+            "payer": "self",
+            "scheme": "nope",
+            "requested_start": timezone.localdate().isoformat(),
+        },
+    )
+    assert "pilihan yang valid" in response.content.decode()
+    assert not Enrollment.objects.exists()
+
+
+def test_the_officer_can_skip_to_the_next_in_the_queue(team):
+    operator, officer = team
+    first = submit(operator, person(full_name="Satu"))
+    second = submit(operator, person(full_name="Dua"))
+    page = client_for(officer).get(reverse("enrollments:detail", args=[first.pk])).content.decode()
+    assert f'href="{reverse("enrollments:detail", args=[second.pk])}" data-shortcut="n"' in page
