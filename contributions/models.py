@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import tariffs
@@ -141,3 +142,244 @@ class Relief(models.Model):
             kinds=frozenset(self.kinds),
             excluded_payers=frozenset(self.excluded_payers),
         )
+
+
+class SponsorProgrammeQuerySet(models.QuerySet["SponsorProgramme"]):
+    def visible_to(self, user) -> SponsorProgrammeQuerySet:
+        from umkm_enroll.accounts.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        return self.filter(
+            models.Q(regency__in=sorted(scope.regency_codes))
+            | models.Q(regency__isnull=True, province__in=sorted(scope.whole_provinces))
+        )
+
+
+class SponsorProgramme(models.Model):
+    """A regional government paying (part of) the contributions of a list of participants from its budget
+    (APBD) for a fixed run of months, e.g. Sulawesi Utara, September to December 2021."""
+
+    name = models.CharField(_("name"), max_length=200)
+    sponsor = models.CharField(_("sponsor"), max_length=200, help_text=_("E.g. Pemerintah Provinsi NTB."))
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+    province = models.ForeignKey("regions.Province", verbose_name=_("province"), on_delete=models.PROTECT)
+    regency = models.ForeignKey(
+        "regions.Regency",
+        verbose_name=_("regency/city"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty: a programme of the province."),
+    )
+    first_month = models.DateField(_("first covered month"))
+    last_month = models.DateField(_("last covered month"))
+    sponsor_percent = models.PositiveSmallIntegerField(
+        _("sponsor's share (%)"), default=100, help_text=_("The participant pays the rest.")
+    )
+    budget = models.BigIntegerField(_("budget (Rp)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = SponsorProgrammeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sponsor programme")
+        verbose_name_plural = _("sponsor programmes")
+        ordering = ["-first_month", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="programme_months_in_order", condition=models.Q(last_month__gte=models.F("first_month"))
+            ),
+            models.CheckConstraint(
+                name="programme_share_range", condition=models.Q(sponsor_percent__lte=100)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.regency_id or self.province_id
+
+
+class BillingRun(models.Model):
+    """One run of the monthly billing (by Celery beat on the 1st, or by hand for a month)."""
+
+    month = models.DateField(_("contribution month"))
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    bills_created = models.PositiveIntegerField(_("bills created"), default=0)
+    started_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class BillQuerySet(models.QuerySet["Bill"]):
+    def visible_to(self, user) -> BillQuerySet:
+        from umkm_enroll.accounts.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        if not scope.regency_codes:
+            return self.none()
+        return self.filter(
+            scope.filter_for("enrollment__member__regency", province_field="enrollment__member__province")
+        )
+
+    def open(self) -> BillQuerySet:
+        return self.filter(paid__lt=models.F("amount"))
+
+
+class Bill(models.Model):
+    """What one payer owes for one enrollment and one contribution month. Created only by the monthly
+    run (set-based, idempotent by the unique constraint); `paid` moves only with allocations, in the same
+    transaction, and never past the amount."""
+
+    enrollment = models.ForeignKey(
+        "members.Enrollment", verbose_name=_("enrollment"), on_delete=models.PROTECT, related_name="bills"
+    )
+    month = models.DateField(_("contribution month"))
+    payer = models.CharField(_("payer"), max_length=12)
+    sponsor_programme = models.ForeignKey(
+        SponsorProgramme,
+        verbose_name=_("sponsor programme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bills",
+    )
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    relief = models.BigIntegerField(_("relief (Rp)"), default=0)
+    due_date = models.DateField(_("due date"))
+    paid = models.BigIntegerField(_("paid (Rp)"), default=0)
+    run = models.ForeignKey(
+        BillingRun, verbose_name=_("billing run"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = BillQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+        ordering = ["month", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "month", "payer"], name="bill_once_per_month_and_payer"
+            ),
+            models.CheckConstraint(name="bill_amount_positive", condition=models.Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="bill_paid_within_amount",
+                condition=models.Q(paid__gte=0) & models.Q(paid__lte=models.F("amount")),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sponsor_programme", "month"], name="bill_programme_month"),
+            models.Index(
+                fields=["enrollment", "month"],
+                name="bill_open_by_enrollment",
+                condition=models.Q(paid__lt=models.F("amount")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} · Rp {self.amount:,}".replace(",", ".")
+
+    @property
+    def balance(self) -> int:
+        return self.amount - self.paid
+
+
+class Payment(models.Model):
+    """Money received (or, with `reverses`, the reversal of an earlier payment: a negative amount).
+
+    Append-only: the database refuses UPDATE and DELETE. Idempotent by `reference` (the bank's or the
+    treasury's transaction reference): the same line posted twice is one payment."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Entered by hand")
+        FILE = "file", _("Bank or treasury file")
+
+    reference = models.CharField(_("reference"), max_length=100, unique=True)
+    payer = models.CharField(_("payer"), max_length=12)
+    enrollment = models.ForeignKey(
+        "members.Enrollment",
+        verbose_name=_("enrollment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    sponsor_programme = models.ForeignKey(
+        SponsorProgramme,
+        verbose_name=_("sponsor programme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    received_on = models.DateField(_("received on"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+    )
+    recorded_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="payment_sign",
+                condition=(models.Q(reverses__isnull=True) & models.Q(amount__gt=0))
+                | (models.Q(reverses__isnull=False) & models.Q(amount__lt=0)),
+            ),
+            models.CheckConstraint(
+                name="payment_has_one_target",
+                condition=(models.Q(enrollment__isnull=False) & models.Q(sponsor_programme__isnull=True))
+                | (models.Q(enrollment__isnull=True) & models.Q(sponsor_programme__isnull=False)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Allocation(models.Model):
+    """A part of a payment applied to a bill (negative for a reversal). Append-only."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [models.CheckConstraint(name="allocation_not_zero", condition=~models.Q(amount=0))]
+        indexes = [models.Index(fields=["bill"], name="allocation_bill")]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.bill_id}: {self.amount}"

@@ -70,3 +70,26 @@ def monthly_contribution(enrollment: Enrollment, month: date) -> tariffs.Contrib
         else None,
         brackets=brackets_for(month),
     )
+
+
+def expected_bills(enrollment: Enrollment, month: date) -> list[tuple[str, int | None, int, int]]:
+    """The bills of a month in Python, (payer, programme id, amount, relief): what the set-based run in
+    contributions/billing.py must produce, used to check it."""
+    month = tariffs.month_start(month)
+    amounts = monthly_contribution(enrollment, month)
+    programme = enrollment.sponsor_programme
+    covered = (
+        enrollment.payer == "sponsor"
+        and programme is not None
+        and programme.first_month <= month <= programme.last_month
+    )
+    percent = programme.sponsor_percent if covered and programme is not None else 0
+    sponsor_amount, rest = tariffs.split(amounts.total, percent)
+    sponsor_relief, rest_relief = tariffs.split(amounts.relief, percent)
+    bills: list[tuple[str, int | None, int, int]] = []
+    if sponsor_amount > 0:
+        bills.append(("sponsor", enrollment.sponsor_programme_id, sponsor_amount, sponsor_relief))
+    if rest > 0:
+        payer = "self" if enrollment.payer == "sponsor" else enrollment.payer
+        bills.append((payer, None, rest, rest_relief))
+    return bills

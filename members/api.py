@@ -25,13 +25,24 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contributions.models import SponsorProgramme
 from umkm_enroll.accounts.access import scoped
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.accounts.permissions import SignedIn, role_permission
 
 from . import enrollments, selectors, services
 from .forms import MemberForm
-from .models import EndReason, Enrollment, EnrollmentStatus, Member, ParticipantKind, Payer, RiskClass, Sex
+from .models import (
+    Bank,
+    EndReason,
+    Enrollment,
+    EnrollmentStatus,
+    Member,
+    ParticipantKind,
+    Payer,
+    RiskClass,
+    Sex,
+)
 
 READ_FIELDS = [
     "id",
@@ -244,6 +255,8 @@ ENROLLMENT_FIELDS = [
     "risk_class",
     "scheme",
     "payer",
+    "sponsor_programme",
+    "bank",
     "requested_start",
     "status",
     "coverage_start",
@@ -277,6 +290,13 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         read_only_fields = ENROLLMENT_FIELDS
 
 
+class VisibleProgrammeField(serializers.PrimaryKeyRelatedField):
+    """A sponsor programme of the caller's area."""
+
+    def get_queryset(self):
+        return SponsorProgramme.objects.visible_to(self.context["request"].user)
+
+
 class EnrollmentFieldsSerializer(serializers.Serializer):
     """What an operator sets on a draft or corrects on a rejected enrollment (`EDITABLE_FIELDS`)."""
 
@@ -293,6 +313,13 @@ class EnrollmentFieldsSerializer(serializers.Serializer):
     )
     scheme = serializers.CharField(max_length=40, required=False, allow_blank=True)
     payer = serializers.ChoiceField(choices=Payer.choices, required=False)
+    sponsor_programme = VisibleProgrammeField(
+        queryset=SponsorProgramme.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="For payer sponsor: the id of the sponsor programme.",
+    )
+    bank = serializers.ChoiceField(choices=Bank.choices, required=False, allow_blank=True)
     requested_start = serializers.DateField(required=False)
 
     def editable_data(self) -> dict[str, Any]:

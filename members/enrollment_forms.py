@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,16 @@ class EnrollmentForm(forms.ModelForm):
 
     class Meta:
         model = Enrollment
-        fields = ["kind", "risk_class", "jht", "payer", "scheme", "requested_start"]
+        fields = [
+            "kind",
+            "risk_class",
+            "jht",
+            "payer",
+            "sponsor_programme",
+            "bank",
+            "scheme",
+            "requested_start",
+        ]
         widgets = {"requested_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
         help_texts = {
             "jht": _("Optional, for BPU participants only; off by default."),
@@ -29,9 +39,15 @@ class EnrollmentForm(forms.ModelForm):
 
     scheme = forms.ChoiceField(label=_("Contribution scheme"), required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, member: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from contributions.models import TariffScheme
+        from contributions.models import SponsorProgramme, TariffScheme
+
+        programme: Any = self.fields["sponsor_programme"]
+        if member is not None:
+            programme.queryset = SponsorProgramme.objects.filter(province_id=member.province_id).filter(
+                models.Q(regency__isnull=True) | models.Q(regency_id=member.regency_id)
+            )
 
         scheme: Any = self.fields["scheme"]
         scheme.choices = [
@@ -58,6 +74,7 @@ class EnrollmentForm(forms.ModelForm):
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["bank"] = data["bank"] or ""
         data["risk_class"] = data["risk_class"] or ""
         return data
 

@@ -369,6 +369,7 @@ def enrollment_submit(request: AppRequest, pk: int) -> HttpResponse:
 def _form_page(request: AppRequest, member: Member, enrollment: Enrollment | None) -> HttpResponse:
     form = EnrollmentForm(
         request.POST or None,
+        member=member,
         instance=enrollment,
         initial={} if enrollment else {"kind": member.kind},
     )

@@ -36,12 +36,22 @@ from .models import (
     EnrollmentStatus,
     Member,
     ParticipantKind,
+    Payer,
     RejectionReasons,
     RiskClass,
 )
 
 # Fields an operator sets on a draft or corrects on a rejected enrollment.
-EDITABLE_FIELDS = ["kind", "jht", "risk_class", "scheme", "payer", "requested_start"]
+EDITABLE_FIELDS = [
+    "kind",
+    "jht",
+    "risk_class",
+    "scheme",
+    "payer",
+    "sponsor_programme",
+    "bank",
+    "requested_start",
+]
 BULK_LIMIT = 10_000
 BULK_CHUNK = 500
 
@@ -85,6 +95,20 @@ def submit_problems(enrollment: Enrollment, today: date | None = None) -> list[s
             problems.append(_("A wage earner (PU) needs an employer."))
         if not enrollment.risk_class:
             problems.append(_("Choose the risk class of the work."))
+    if enrollment.payer == Payer.SPONSOR:
+        programme = enrollment.sponsor_programme
+        if programme is None:
+            problems.append(_("Choose the sponsor programme that pays."))
+        elif programme.province_id != member.province_id or (
+            programme.regency_id and programme.regency_id != member.regency_id
+        ):
+            problems.append(_("The sponsor programme does not cover the person's region."))
+    if enrollment.payer == Payer.BANK and not enrollment.bank:
+        problems.append(_("Choose the bank that deducts the contribution."))
+    if enrollment.payer == Payer.EMPLOYER and enrollment.kind != ParticipantKind.PU:
+        problems.append(_("Only a wage earner (PU) is paid for by an employer."))
+    if enrollment.payer == Payer.COOPERATIVE and not member.cooperative_id:
+        problems.append(_("The person is not a member of a cooperative that could pay."))
     if enrollment.jht and enrollment.kind != ParticipantKind.BPU:
         problems.append(_("JHT is offered here to BPU participants only."))
     return problems
@@ -99,6 +123,11 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
         if not TariffScheme.objects.filter(code=data["scheme"]).exists():
             raise EnrollmentError(_("Unknown contribution scheme “%(code)s”.") % {"code": data["scheme"]})
+    if "payer" in data:
+        if data["payer"] != Payer.SPONSOR:
+            data = {**data, "sponsor_programme": None}
+        if data["payer"] != Payer.BANK:
+            data = {**data, "bank": ""}
     if data.get("kind") == ParticipantKind.BPU:
         data = {**data, "risk_class": ""}
     if data.get("kind") == ParticipantKind.PU:

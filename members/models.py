@@ -364,6 +364,16 @@ class Payer(models.TextChoices):
     COOPERATIVE = "cooperative", _("The cooperative")
 
 
+class Bank(models.TextChoices):
+    """Banks that deduct contributions from aid disbursements (BPUM grants, KUR loans)."""
+
+    BRI = "bri", "BRI"
+    BNI = "bni", "BNI"
+    BTN = "btn", "BTN"
+    MANDIRI = "mandiri", "Bank Mandiri"
+    BPD = "bpd", _("Regional development bank (BPD)")
+
+
 class RiskClass(models.TextChoices):
     """JKK risk classes of the work of wage earners (rates in the contributions tariffs)."""
 
@@ -429,6 +439,22 @@ class Enrollment(models.Model):
     )
     scheme = models.CharField(_("contribution scheme"), max_length=40, blank=True)
     payer = models.CharField(_("payer"), max_length=12, choices=Payer.choices, default=Payer.SELF)
+    sponsor_programme = models.ForeignKey(
+        "contributions.SponsorProgramme",
+        verbose_name=_("sponsor programme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        help_text=_("For the payer “regional budget sponsor”: the programme that pays."),
+    )
+    bank = models.CharField(
+        _("bank"),
+        max_length=12,
+        choices=Bank.choices,
+        blank=True,
+        help_text=_("For the payer “bank deduction”: the bank that deducts from the aid."),
+    )
     requested_start = models.DateField(_("requested start"))
     status = models.CharField(
         _("status"), max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.DRAFT

@@ -344,3 +344,17 @@ def make_submitted_enrollments(
                 ],
             )
     return ids
+
+
+def make_programme(province: str = "52", **fields: Any):
+    """A regional-budget sponsor programme covering 2021 to 2027, paying everything."""
+    from contributions.models import SponsorProgramme
+
+    defaults = {
+        "name": f"Program APBD {province}",
+        "sponsor": f"Pemerintah Provinsi {province}",
+        "province_id": province,
+        "first_month": date(2021, 1, 1),
+        "last_month": date(2027, 12, 1),
+    }
+    return SponsorProgramme.objects.create(**{**defaults, **fields})

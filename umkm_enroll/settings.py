@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -309,6 +310,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Jobs whose worker died (SIGKILL, a lost machine) are queued again instead of waiting for Redis'
     # visibility timeout.
     "requeue-stale-jobs": {"task": "jobs.requeue_stale", "schedule": 60.0},
+    # The monthly contribution run, on the first day of the month (idempotent: safe to repeat).
+    "monthly-contribution-run": {
+        "task": "contributions.run_month",
+        "schedule": crontab(minute=15, hour=0, day_of_month=1),
+    },
 }
 # A running job without a sign of life for this long is considered lost and queued again.
 JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 120)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from members.models import Enrollment, EnrollmentStatus
-from tests.factories import OfficeFactory, UserFactory, make_member
+from tests.factories import OfficeFactory, UserFactory, make_member, make_programme
 from tests.helpers import browser_login
 from umkm_enroll.accounts.models import Role
 
@@ -28,6 +28,7 @@ def test_submit_reject_correct_resubmit_approve(page: Page, browser, live_server
         roles=[Role.OFFICER],
         office=OfficeFactory.branch(["52.71"], name="BPJAMSOSTEK Cabang Mataram"),
     )
+    make_programme("52", name="Perlindungan UMKM NTB 2026")
     member = make_member(
         "52.71",
         full_name="Baiq Nurul Aini",
@@ -75,6 +76,7 @@ def test_submit_reject_correct_resubmit_approve(page: Page, browser, live_server
     expect(page.get_by_test_id("rejection-reason")).to_contain_text("Pembayar harus APBD")
     page.get_by_role("link", name="Perbaiki kepesertaan").click()
     page.get_by_label("Pembayar").select_option(label="Sponsor anggaran daerah (APBD)")
+    page.get_by_label("Program sponsor").select_option(label="Perlindungan UMKM NTB 2026")
     page.get_by_role("button", name="Simpan dan ajukan").click()
     expect(page.get_by_test_id("enrollment-status")).to_have_text("Diajukan")
     assert page.url == enrollment_url

@@ -191,11 +191,12 @@ def test_rejected_corrected_resubmitted_and_approved_with_a_kpj_number(operator,
     assert no_version.json() == {"version": ["Bidang ini harus diisi."]}
     version = rejected.json()["version"]
     corrected = desk.patch(
-        detail, {"scheme": "bpu-national", "payer": "cooperative", "version": version}, format="json"
+        detail, {"scheme": "bpu-national", "payer": "bank", "bank": "bri", "version": version}, format="json"
     )
     assert corrected.status_code == 200, corrected.json()
     assert corrected.json()["scheme"] == "bpu-national"
-    assert corrected.json()["payer"] == "cooperative"
+    assert corrected.json()["payer"] == "bank"
+    assert corrected.json()["bank"] == "bri"
     assert corrected.json()["version"] == version + 1
 
     resubmitted = desk.post(f"{detail}submit/")

@@ -108,14 +108,17 @@ def test_a_rejected_enrollment_is_corrected_with_a_version_check(team):
     enrollment = enrollment_reject(enrollment=enrollment, actor=officer, reason="incomplete", note="Upah?")
     with pytest.raises(EnrollmentError, match="Orang lain"):
         enrollment_update(
-            enrollment=enrollment, data={"payer": "sponsor"}, actor=operator, expected_version=1
+            enrollment=enrollment, data={"payer": "bank", "bank": "bri"}, actor=operator, expected_version=1
         )
     enrollment = enrollment_update(
-        enrollment=enrollment, data={"payer": "sponsor"}, actor=operator, expected_version=enrollment.version
+        enrollment=enrollment,
+        data={"payer": "bank", "bank": "bri"},
+        actor=operator,
+        expected_version=enrollment.version,
     )
-    assert enrollment.payer == "sponsor"
+    assert enrollment.payer == "bank"
     entry = AuditEntry.objects.get(action="members.enrollment.updated")
-    assert entry.changes == {"payer": ["self", "sponsor"]}
+    assert entry.changes == {"payer": ["self", "bank"], "bank": ["", "bri"]}
     enrollment_submit(enrollment=enrollment, actor=operator)
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.SUBMITTED

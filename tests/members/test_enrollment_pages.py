@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from members.enrollments import enrollment_create, enrollment_reject
 from members.models import Enrollment, EnrollmentStatus, ImportBatch
-from tests.factories import OfficeFactory, UserFactory, make_member
+from tests.factories import OfficeFactory, UserFactory, make_member, make_programme
 from tests.helpers import login_verified
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.jobs.models import Job
@@ -129,7 +129,12 @@ def test_the_queue_filters_by_regency_office_batch_payer_and_kind(team):
     other_regency_operator = UserFactory.create(
         office=OfficeFactory.diskop_regency("52.01"), roles=[Role.OPERATOR]
     )
-    submit(other_regency_operator, person("52.01", full_name="Orang Lombok Barat"), payer="sponsor")
+    submit(
+        other_regency_operator,
+        person("52.01", full_name="Orang Lombok Barat"),
+        payer="sponsor",
+        sponsor_programme=make_programme("52"),
+    )
     client = client_for(officer)
 
     def names(**params):
@@ -198,7 +203,11 @@ def test_the_operator_sees_rejections_with_reasons_and_a_badge_of_changes(team):
 
 def test_the_bulk_form_starts_a_job_of_the_filtered_selection(team, django_capture_on_commit_callbacks):
     operator, officer = team
-    kept = [submit(operator, person(full_name=f"Sponsor {i}"), payer="sponsor") for i in range(3)]
+    programme = make_programme("52")
+    kept = [
+        submit(operator, person(full_name=f"Sponsor {i}"), payer="sponsor", sponsor_programme=programme)
+        for i in range(3)
+    ]
     submit(operator, person(full_name="Bayar Sendiri"))
     client = client_for(officer)
     with django_capture_on_commit_callbacks(execute=False):

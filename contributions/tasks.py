@@ -1,0 +1,17 @@
+"""Celery tasks of contributions. The monthly run is started by beat on the 1st of the month."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import billing
+
+
+@shared_task(name="contributions.run_month", acks_late=True)
+def run_month(month: str | None = None) -> int:
+    """Bill a contribution month (ISO date of any day in it; default the current month). Idempotent."""
+    day = date.fromisoformat(month) if month else timezone.localdate()
+    return billing.run_month(day).bills_created
