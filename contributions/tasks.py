@@ -7,11 +7,14 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from . import billing
+from . import billing, payments
 
 
 @shared_task(name="contributions.run_month", acks_late=True)
 def run_month(month: str | None = None) -> int:
     """Bill a contribution month (ISO date of any day in it; default the current month). Idempotent."""
     day = date.fromisoformat(month) if month else timezone.localdate()
-    return billing.run_month(day).bills_created
+    created = billing.run_month(day).bills_created
+    # Credit held from advance payments pays the new bills.
+    payments.credits_apply_all()
+    return created

@@ -5,6 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from contributions.billing import run_month
+from contributions.payments import credits_apply_all
 
 
 class Command(BaseCommand):
@@ -19,4 +20,7 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"month must be YYYY-MM, not {options['month']!r}") from error
         run = run_month(month)
-        self.stdout.write(f"{month:%Y-%m}: {run.bills_created} bills created")
+        applied = credits_apply_all()
+        self.stdout.write(
+            f"{month:%Y-%m}: {run.bills_created} bills created, Rp {applied:,} of credit applied"
+        )
