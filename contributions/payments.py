@@ -200,6 +200,11 @@ def payment_record(
         if not Payment.objects.filter(reference=reference).exists():
             raise
         return existing()
+    if enrollment is not None:
+        from .arrears import restore_if_paid
+
+        enrollment.refresh_from_db()
+        restore_if_paid(enrollment)
     return Recorded(payment=payment, created=True, allocated=allocated, credit=credit)
 
 

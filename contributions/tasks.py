@@ -7,7 +7,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from . import billing, payments
+from . import arrears, billing, payments
 
 
 @shared_task(name="contributions.run_month", acks_late=True)
@@ -18,3 +18,9 @@ def run_month(month: str | None = None) -> int:
     # Credit held from advance payments pays the new bills.
     payments.credits_apply_all()
     return created
+
+
+@shared_task(name="contributions.cover_review")
+def cover_review() -> dict[str, int]:
+    review = arrears.cover_review()
+    return {"lapsed": review.lapsed, "restored": review.restored}

@@ -311,11 +311,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # visibility timeout.
     "requeue-stale-jobs": {"task": "jobs.requeue_stale", "schedule": 60.0},
     # The monthly contribution run, on the first day of the month (idempotent: safe to repeat).
+    # Arrears and cover: BPU lapse after unpaid months, restoration when paid (daily).
+    "cover-review": {"task": "contributions.cover_review", "schedule": crontab(minute=30, hour=1)},
     "monthly-contribution-run": {
         "task": "contributions.run_month",
         "schedule": crontab(minute=15, hour=0, day_of_month=1),
     },
 }
+# Contributions: BPU cover lapses after this many consecutive unpaid months, and is
+# restored when the arrears are paid within the grace period; PU pays a late fee per month (basis points).
+BPU_LAPSE_AFTER_MONTHS = env_int("BPU_LAPSE_AFTER_MONTHS", 3)
+BPU_RESTORE_GRACE_MONTHS = env_int("BPU_RESTORE_GRACE_MONTHS", 3)
+PU_LATE_FEE_BASIS_POINTS = env_int("PU_LATE_FEE_BASIS_POINTS", 200)
 # A running job without a sign of life for this long is considered lost and queued again.
 JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 120)
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
