@@ -300,6 +300,29 @@ class Bill(models.Model):
     def balance(self) -> int:
         return self.amount - self.paid
 
+    @property
+    def payer_label(self) -> str:
+        from members.models import Payer
+
+        return str(dict(Payer.choices).get(self.payer, self.payer))
+
+
+class PaymentQuerySet(models.QuerySet["Payment"]):
+    def visible_to(self, user) -> PaymentQuerySet:
+        """Payments of enrollments of the user's area, and of the sponsor programmes of the area."""
+        from umkm_enroll.accounts.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        if not scope.regency_codes:
+            return self.none()
+        programmes = SponsorProgramme.objects.visible_to(user).values("pk")
+        return self.filter(
+            scope.filter_for("enrollment__member__regency", province_field="enrollment__member__province")
+            | models.Q(sponsor_programme__in=programmes)
+        )
+
 
 class Payment(models.Model):
     """Money received (or, with `reverses`, the reversal of an earlier payment: a negative amount).
@@ -345,6 +368,8 @@ class Payment(models.Model):
         "accounts.User", verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("payment")

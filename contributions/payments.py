@@ -208,6 +208,19 @@ def payment_record(
     return Recorded(payment=payment, created=True, allocated=allocated, credit=credit)
 
 
+def credit_held(*, enrollment: Enrollment | None = None, programme: SponsorProgramme | None = None) -> int:
+    """Money paid ahead by a target and not yet applied to a bill (reversed payments excluded)."""
+    payments = Payment.objects.filter(reverses__isnull=True, reversal__isnull=True)
+    payments = (
+        payments.filter(enrollment=enrollment) if enrollment else payments.filter(sponsor_programme=programme)
+    )
+    paid = payments.aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    applied = Allocation.objects.filter(payment__in=payments).aggregate(total=Coalesce(Sum("amount"), 0))[
+        "total"
+    ]
+    return paid - applied
+
+
 def credits_apply(*, enrollment: Enrollment | None = None, programme: SponsorProgramme | None = None) -> int:
     """Allocate the credit held on earlier payments of a target to its open bills; returns the amount."""
     payments = Payment.objects.filter(reverses__isnull=True, reversal__isnull=True).annotate(

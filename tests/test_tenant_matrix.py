@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,11 +21,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from contributions.models import Bill, Payment, SponsorProgramme
+from contributions.payments import payment_record
 from cooperatives.models import Cooperative
 from members.enrollments import enrollment_create
 from members.models import DuplicateFlag, Enrollment, Member
 from members.services import duplicates_flag
-from tests.factories import CooperativeFactory, OfficeFactory, UserFactory, make_member
+from tests.factories import CooperativeFactory, OfficeFactory, UserFactory, make_member, make_programme
 from tests.helpers import login_verified
 from umkm_enroll.accounts.access import NATIONAL, NO_DATA, REFERENCE, SCOPED, data_scope_of
 from umkm_enroll.accounts.models import Office, Role, User
@@ -115,6 +118,29 @@ def make_job(region: str, marker: str) -> Job:
     return jobs.job_create(kind=Job.Kind.ENROLLMENT_DECISIONS, total=1, actor=make_user(region, marker))
 
 
+def make_programme_in(region: str, marker: str) -> SponsorProgramme:
+    return make_programme(region[:2], regency_id=region, name=f"Program {marker}")
+
+
+def make_bill(region: str, marker: str) -> Bill:
+    enrollment = make_enrollment(region, marker)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="active", coverage_start=date(2026, 1, 1))
+    return Bill.objects.create(
+        enrollment=enrollment, month=date(2026, 1, 1), payer="self", amount=11_800, due_date=date(2026, 1, 15)
+    )
+
+
+def make_payment(region: str, marker: str) -> Payment:
+    bill = make_bill(region, marker)
+    return payment_record(
+        reference=f"REF-{marker}",
+        amount=11_800,
+        received_on=date(2026, 1, 10),
+        actor=None,
+        enrollment=bill.enrollment,
+    ).payment
+
+
 # One maker per scoped model: an object in a region, findable by a marker string.
 MAKERS: dict[type, Callable[[str, str], Any]] = {
     Office: make_office,
@@ -124,6 +150,9 @@ MAKERS: dict[type, Callable[[str, str], Any]] = {
     DuplicateFlag: make_duplicate,
     Enrollment: make_enrollment,
     Job: make_job,
+    SponsorProgramme: make_programme_in,
+    Bill: make_bill,
+    Payment: make_payment,
 }
 
 
@@ -134,6 +163,10 @@ def shown_of(target: Any) -> tuple[str, ...]:
         return (target.first.full_name,)
     if isinstance(target, Enrollment):
         return (target.member.full_name,)
+    if isinstance(target, Bill):
+        return (target.enrollment.member.full_name,)
+    if isinstance(target, Payment):
+        return (target.reference,)
     if isinstance(target, Job):
         # A job has no name: pages show "kind #pk", the API (compact JSON) its id.
         return (str(target), f'"id":{target.pk},')

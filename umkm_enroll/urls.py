@@ -51,6 +51,7 @@ urlpatterns = [
     path("orang/", include("members.urls")),
     path("kepesertaan/", include("members.enrollment_urls")),
     path("tugas/", include("umkm_enroll.jobs.urls")),
+    path("iuran/", include("contributions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
