@@ -3,6 +3,7 @@ finance officer's actions on it (record a payment, reverse one)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -17,13 +18,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members.models import Enrollment
-from umkm_enroll.accounts.access import role_required, scoped
+from umkm_enroll.accounts.access import national, role_required, scoped
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
-from . import arrears
-from .models import Bill, Payment
+from . import arrears, tasks
+from .models import Bill, BillingRun, Payment
 from .payments import PARTICIPANT_PAYERS, PaymentError, credit_held, payment_record
 from .payments import payment_reverse as reverse_payment
 
@@ -176,3 +177,40 @@ def payment_reverse(request: AppRequest, pk: int) -> HttpResponse:
     if payment.enrollment_id:
         return redirect("contributions:statement", pk=payment.enrollment_id)
     return redirect("contributions:programme_detail", pk=payment.sponsor_programme_id)
+
+
+class RunForm(forms.Form):
+    month = forms.CharField(
+        label=gettext_lazy("Contribution month"),
+        widget=forms.DateInput(attrs={"type": "month"}),
+        help_text=gettext_lazy("Running a month again bills only what is missing."),
+    )
+
+    def clean_month(self):
+        value = self.cleaned_data["month"]
+        try:
+            month = date.fromisoformat(f"{value}-01")
+        except ValueError:
+            raise forms.ValidationError(_("Choose a month (year and month).")) from None
+        if month > timezone.localdate().replace(day=1):
+            raise forms.ValidationError(_("A month that has not started cannot be billed."))
+        return month
+
+
+@national
+@role_required(Role.ADMINISTRATOR)
+def billing_runs(request: AppRequest) -> HttpResponse:
+    """The monthly runs (Celery beat starts one on the 1st); an administrator can run a month by hand."""
+    form = RunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        month = form.cleaned_data["month"]
+        tasks.run_month.delay(month.isoformat())
+        messages.success(
+            request,
+            _("The run for %(month)s has started; it appears below when done.") % {"month": f"{month:%m/%Y}"},
+        )
+        return redirect("contributions:billing_runs")
+    runs = BillingRun.objects.select_related("started_by")
+    return render(
+        request, "contributions/billing_runs.html", {**paginate(request, runs, per_page=50), "form": form}
+    )

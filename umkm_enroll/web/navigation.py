@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Offices"), "accounts:office_list", ADMIN),
     NavItem(_("Users"), "accounts:user_list", ADMIN),
     NavItem(_("Audit log"), "audit:list", ADMIN),
+    NavItem(_("Billing runs"), "contributions:billing_runs", ADMIN),
 ]
 
 
