@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cards.models import Card
 from umkm_enroll.accounts.access import role_required, scoped
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.audit.services import history_of
@@ -265,6 +266,9 @@ def _detail_page(
             else None,
             "overdue_days": settings.ENROLLMENT_QUEUE_OVERDUE_DAYS,
             "next_url": _next_in_queue(request, enrollment) if can_decide else None,
+            "valid_card": Card.objects.filter(enrollment=enrollment).valid().first(),
+            "can_issue_card": user.has_role(Role.CARD_ADMIN)
+            and Enrollment.objects.eligible().filter(pk=enrollment.pk).exists(),
             "decision_errors": [
                 error
                 for form in (approve_form, reject_form)

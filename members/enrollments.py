@@ -452,6 +452,9 @@ def enrollment_end(
         ["end_reason", "ended_on"],
         reason=f"{reason}: {note}".strip(": "),
     )
+    from cards.services import cards_revoke
+
+    cards_revoke(enrollment=enrollment, actor=actor, reason=_("The enrollment ended."))
     return enrollment
 
 

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NIK_KEYS = {"NIK_ENCRYPTION_KEYS": "k1:" + "A" * 43, "NIK_HMAC_KEY": "B" * 43}
+NIK_KEYS = {
+    "NIK_ENCRYPTION_KEYS": "k1:" + "A" * 43,
+    "NIK_HMAC_KEY": "B" * 43,
+    "CARD_SIGNING_KEY": "C" * 43,
+}
 STRONG_KEY = "k3J9xPq2Lm8Vt4Rz7Wn1Bc6Yd5Fh0Gs2Ju8Ia3Oe9Ku7Ly4Mw1Nx6Pv0Qb5Rc2Sd"
 
 
@@ -56,3 +60,10 @@ def test_production_refuses_to_start_without_the_nik_keys():
     result = manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="umkm.example.go.id")
     assert result.returncode != 0
     assert "NIK_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_card_signing_key():
+    keys = {name: value for name, value in NIK_KEYS.items() if name != "CARD_SIGNING_KEY"}
+    result = manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="umkm.example.go.id", **keys)
+    assert result.returncode != 0
+    assert "CARD_SIGNING_KEY" in result.stderr

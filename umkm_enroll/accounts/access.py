@@ -6,7 +6,9 @@ URL configuration and the API schema) knows what to check, and an undeclared new
 - `scoped(Model)`: returns rows of Model filtered by `Model.objects.visible_to(user)`;
 - `reference`: returns reference data that is the same for everyone (regions, minimum wages);
 - `no_data`: returns no stored records (login, home, health);
-- `national`: only for national roles (administrators, national viewers).
+- `national`: only for national roles (administrators, national viewers);
+- `public`: open to anyone, showing only what the public may know (card verification: genuine or not, a
+  masked name, the programmes, whether cover is active), rate-limited.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ SCOPED = "scoped"
 REFERENCE = "reference"
 NO_DATA = "no_data"
 NATIONAL = "national"
+PUBLIC = "public"
 
 
 def declare(kind: str, model: type[models.Model] | None = None) -> Callable[[Any], Any]:
@@ -40,6 +43,7 @@ def scoped(model: type[models.Model]) -> Callable[[Any], Any]:
 reference = declare(REFERENCE)
 no_data = declare(NO_DATA)
 national = declare(NATIONAL)
+public = declare(PUBLIC)
 
 
 def role_required(*roles: str) -> Callable[[Callable], Callable]:
