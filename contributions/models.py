@@ -408,3 +408,6 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.bill_id}: {self.amount}"
+
+
+from .models_files import PaymentFile, PaymentFileLine  # noqa: E402,F401

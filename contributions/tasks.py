@@ -7,7 +7,13 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from . import arrears, billing, payments
+from . import (
+    arrears,
+    billing,
+    payments,
+    tasks_exports,  # noqa: F401 (registers the export tasks with the worker)
+    tasks_files,  # noqa: F401 (registers the payment-file tasks with the worker)
+)
 
 
 @shared_task(name="contributions.run_month", acks_late=True)

@@ -21,7 +21,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from contributions.models import Bill, Payment, SponsorProgramme
+from cards.models import Card
+from cards.services import card_issue
+from contributions.models import Bill, Payment, PaymentFile, SponsorProgramme
+from contributions.payment_files import payment_file_process_run, payment_file_upload
 from contributions.payments import payment_record
 from cooperatives.models import Cooperative
 from members.enrollments import enrollment_create
@@ -29,7 +32,7 @@ from members.models import DuplicateFlag, Enrollment, Member
 from members.services import duplicates_flag
 from tests.factories import CooperativeFactory, OfficeFactory, UserFactory, make_member, make_programme
 from tests.helpers import login_verified
-from umkm_enroll.accounts.access import NATIONAL, NO_DATA, REFERENCE, SCOPED, data_scope_of
+from umkm_enroll.accounts.access import NATIONAL, NO_DATA, PUBLIC, REFERENCE, SCOPED, data_scope_of
 from umkm_enroll.accounts.models import Office, Role, User
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
@@ -141,6 +144,25 @@ def make_payment(region: str, marker: str) -> Payment:
     ).payment
 
 
+def make_payment_file(region: str, marker: str) -> PaymentFile:
+    """A processed payment file of an office of the region, with a line that matched no one (what the
+    reconciliation page lists)."""
+    finance = UserFactory.create(office=OfficeFactory.diskop_regency(region), roles=[Role.FINANCE])
+    content = b"No Referensi;No KPJ;Jumlah;Tanggal\nTRX-1;99999999999;11.800;10/01/2026\n"
+    payment_file = payment_file_upload(actor=finance, name=f"{marker}.csv", content=content)
+    assert payment_file.job_id is not None
+    payment_file_process_run(payment_file.job_id)
+    return payment_file
+
+
+def make_card(region: str, marker: str) -> Card:
+    enrollment = make_enrollment(region, marker)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="active", coverage_start=date(2026, 1, 1))
+    Member.objects.filter(pk=enrollment.member_id).update(kpj_number=f"9{enrollment.pk:010d}")
+    enrollment.refresh_from_db()
+    return card_issue(enrollment=enrollment, actor=None)
+
+
 # One maker per scoped model: an object in a region, findable by a marker string.
 MAKERS: dict[type, Callable[[str, str], Any]] = {
     Office: make_office,
@@ -153,6 +175,8 @@ MAKERS: dict[type, Callable[[str, str], Any]] = {
     SponsorProgramme: make_programme_in,
     Bill: make_bill,
     Payment: make_payment,
+    PaymentFile: make_payment_file,
+    Card: make_card,
 }
 
 
@@ -167,6 +191,8 @@ def shown_of(target: Any) -> tuple[str, ...]:
         return (target.enrollment.member.full_name,)
     if isinstance(target, Payment):
         return (target.reference,)
+    if isinstance(target, Card):
+        return (target.enrollment.member.full_name,)
     if isinstance(target, Job):
         # A job has no name: pages show "kind #pk", the API (compact JSON) its id.
         return (str(target), f'"id":{target.pk},')
@@ -292,7 +318,7 @@ def test_national_endpoints_refuse_every_regional_role(endpoint):
 @pytest.mark.django_db
 def test_reference_and_no_data_endpoints_are_only_those_that_hold_no_regional_records():
     kinds = {kind_of(e) for e in all_endpoints()}
-    assert kinds <= {SCOPED, REFERENCE, NO_DATA, NATIONAL}
+    assert kinds <= {SCOPED, REFERENCE, NO_DATA, NATIONAL, PUBLIC}
 
 
 @pytest.mark.django_db

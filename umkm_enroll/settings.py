@@ -63,6 +63,21 @@ if not (NIK_ENCRYPTION_KEYS and NIK_HMAC_KEY):
     NIK_ENCRYPTION_KEYS = NIK_ENCRYPTION_KEYS or "dev:" + base64.urlsafe_b64encode(_dev).decode().rstrip("=")
     NIK_HMAC_KEY = NIK_HMAC_KEY or base64.urlsafe_b64encode(hashlib.sha256(b"hmac" + _dev).digest()).decode()
 
+# Membership cards: the Ed25519 seed (32 bytes, base64url) that signs the QR tokens; its public key is
+# published at /verify/kunci-publik/. Required when DEBUG is off.
+CARD_SIGNING_KEY = os.environ.get("CARD_SIGNING_KEY", "")
+if not CARD_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("CARD_SIGNING_KEY must be set when DEBUG is off.")
+    import base64
+    import hashlib
+
+    CARD_SIGNING_KEY = base64.urlsafe_b64encode(
+        hashlib.sha256(f"card-dev:{SECRET_KEY}".encode()).digest()
+    ).decode()
+# Public card verifications allowed per minute from one address.
+VERIFY_RATE_LIMIT_PER_MINUTE = env_int("VERIFY_RATE_LIMIT_PER_MINUTE", 30)
+
 # Enrollment rules that are policy, not law: configurable (docs in README).
 ENROLLMENT_MIN_AGE = env_int("ENROLLMENT_MIN_AGE", 15)
 ENROLLMENT_MAX_AGE = env_int("ENROLLMENT_MAX_AGE", 65)
@@ -103,6 +118,7 @@ INSTALLED_APPS = [
     "cooperatives",
     "members",
     "contributions",
+    "cards",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +329,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # The monthly contribution run, on the first day of the month (idempotent: safe to repeat).
     # Arrears and cover: BPU lapse after unpaid months, restoration when paid (daily).
     "cover-review": {"task": "contributions.cover_review", "schedule": crontab(minute=30, hour=1)},
+    # Export files older than ARREARS_EXPORT_KEEP_DAYS are deleted (daily).
+    "purge-arrears-exports": {
+        "task": "contributions.arrears_exports_purge",
+        "schedule": crontab(minute=45, hour=2),
+    },
+    # Unmatched and invalid payment-file lines per office, logged for follow-up (daily).
+    "reconcile-payment-files": {
+        "task": "contributions.reconcile_daily",
+        "schedule": crontab(minute=0, hour=6),
+    },
     "monthly-contribution-run": {
         "task": "contributions.run_month",
         "schedule": crontab(minute=15, hour=0, day_of_month=1),

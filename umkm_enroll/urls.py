@@ -52,6 +52,8 @@ urlpatterns = [
     path("kepesertaan/", include("members.enrollment_urls")),
     path("tugas/", include("umkm_enroll.jobs.urls")),
     path("iuran/", include("contributions.urls")),
+    path("kartu/", include("cards.urls")),
+    path("verify/", include("cards.verify_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),

@@ -22,9 +22,16 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         PING = "ping", _("Worker check")
         ENROLLMENT_DECISIONS = "enrollment_decisions", _("Bulk enrollment decisions")
+        ARREARS_EXPORT = "arrears_export", _("Arrears export")
+        PAYMENT_FILE = "payment_file", _("Payment file import")
 
     # The Celery task that runs each kind (it takes the job id only).
-    TASKS: dict[str, str] = {Kind.PING: "jobs.ping", Kind.ENROLLMENT_DECISIONS: "members.bulk_decisions"}
+    TASKS: dict[str, str] = {
+        Kind.PING: "jobs.ping",
+        Kind.ENROLLMENT_DECISIONS: "members.bulk_decisions",
+        Kind.ARREARS_EXPORT: "contributions.arrears_export",
+        Kind.PAYMENT_FILE: "contributions.payment_file_process",
+    }
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")

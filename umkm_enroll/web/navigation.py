@@ -22,6 +22,16 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Enrollments"), "enrollments:list"),
     NavItem(_("Queue"), "enrollments:queue", frozenset({"officer"})),
     NavItem(_("Cooperatives"), "cooperatives:list"),
+    NavItem(
+        _("Arrears"), "contributions:arrears", frozenset({"finance", "officer", "operator", "administrator"})
+    ),
+    NavItem(_("Payment files"), "contributions:payment_file_upload", frozenset({"finance", "administrator"})),
+    NavItem(_("Sponsor programmes"), "contributions:programme_list", frozenset({"finance", "administrator"})),
+    NavItem(
+        _("Contribution totals"),
+        "contributions:totals",
+        frozenset({"finance", "administrator", "national_viewer"}),
+    ),
     NavItem(_("Regions"), "regions:index"),
     NavItem(_("Minimum wages"), "regions:minimum_wages"),
     NavItem(_("Offices"), "accounts:office_list", ADMIN),

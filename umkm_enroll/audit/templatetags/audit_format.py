@@ -40,6 +40,18 @@ ACTION_LABELS = {
     "members.enrollment.active": _("Cover started"),
     "members.enrollment.lapsed": _("Cover lapsed"),
     "members.enrollment.ended": _("Enrollment ended"),
+    "contributions.payment.recorded": _("Payment recorded"),
+    "contributions.payment.reversed": _("Payment reversed"),
+    "contributions.programme.created": _("Sponsor programme created"),
+    "contributions.programme.updated": _("Sponsor programme changed"),
+    "contributions.programme.invoice_downloaded": _("Sponsor invoice downloaded"),
+    "contributions.arrears.exported": _("Arrears exported"),
+    "contributions.arrears.downloaded": _("Arrears export downloaded"),
+    "cards.card.issued": _("Card issued"),
+    "cards.card.printed": _("Card printed"),
+    "cards.card.handed_over": _("Card handed over"),
+    "cards.card.replaced": _("Card replaced"),
+    "cards.card.revoked": _("Card revoked"),
 }
 
 

@@ -1,0 +1,1158 @@
+"""Payment files from banks and regional treasuries: reading them as people write them, and turning their
+lines into payments, a chunk per transaction.
+
+Reading (plain Python, no database; tested without Django's models):
+- CSV in UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252, separated by commas, semicolons or
+  tabs; or XLSX (the first sheet, opened read-only). Old .xls workbooks are refused with the fix.
+- An XLSX is an archive: before anything is unpacked, every part's declared size is checked against
+  MAX_XLSX_PART_BYTES (a zip bomb is refused from the archive's directory in milliseconds; Python's zipfile
+  never unpacks more than the declared size), and an XML part with a DTD is refused. Formulas are never
+  calculated: a formula cell is an invalid value that says how to export values.
+- The header row is found among the first HEADER_SEARCH_ROWS rows (the title rows above it are skipped) by
+  the names people give the columns: "No Referensi", "Ref", "ID Transaksi"; "No KPJ"; "Jumlah", "Nominal";
+  "Tanggal", "Tgl Bayar"; and the same with dots, brackets or other spacing.
+- Amounts are whole rupiah written the Indonesian way ("Rp 11.800", "11.800,00") or plainly ("11800");
+  dates dd/mm/yyyy, yyyy-mm-dd, "15 Januari 2026" or Excel serial numbers.
+
+Processing (`payment_file_process_run`, the body of a Job): every data row becomes one PaymentFileLine,
+kept whatever became of it. A line whose KPJ number belongs to an enrollment of the uploader's area that has
+bills goes through `payment_record` (source "file"), which is idempotent by reference: the same line in two
+files, twice in one file, or a file processed again, is one payment. A chunk's lines, payments and the
+job's cursor commit together, so a killed worker loses at most one chunk and the job resumes after the last
+committed one. Processing a file again re-checks only its unmatched and invalid lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import logging
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from members.models import Enrollment, EnrollmentStatus, Member, Payer
+from umkm_enroll.audit.services import audit_record
+from umkm_enroll.jobs import services as jobs
+from umkm_enroll.jobs.models import Job
+
+from .models import Bill, Payment, SponsorProgramme
+from .models_files import PaymentFile, PaymentFileLine
+from .payments import PARTICIPANT_PAYERS, PaymentError, payment_record
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000
+# Columns read from each row; anything further right is ignored.
+MAX_COLUMNS = 60
+HEADER_SEARCH_ROWS = 30
+MAX_XLSX_PART_BYTES = 256 * 1024 * 1024
+MAX_XLSX_TOTAL_BYTES = 512 * 1024 * 1024
+MAX_XLSX_PARTS = 1_000
+# What is kept of a cell as written, for the lines table.
+MAX_RAW_CHARS = 200
+MAX_AMOUNT = 10**12
+EARLIEST = date(2000, 1, 1)
+EXCEL_EPOCH = date(1899, 12, 30)
+CHUNK = 500
+
+CSV = PaymentFile.Format.CSV.value
+XLSX = PaymentFile.Format.XLSX.value
+
+REQUIRED = ("reference", "kpj", "amount", "date")
+# Header names as people write them, after `normalize_header` (lower case, letters and digits only).
+HEADERS: dict[str, frozenset[str]] = {
+    "reference": frozenset(
+        {
+            "no referensi",
+            "nomor referensi",
+            "no ref",
+            "ref",
+            "ref no",
+            "referensi",
+            "reference",
+            "reference no",
+            "id transaksi",
+            "no transaksi",
+            "nomor transaksi",
+            "kode transaksi",
+            "transaction id",
+            "no bukti",
+            "nomor bukti",
+        }
+    ),
+    "kpj": frozenset({"no kpj", "nomor kpj", "kpj", "no kartu kpj", "nomor kartu kpj", "kpj number"}),
+    "amount": frozenset(
+        {
+            "jumlah",
+            "jumlah rp",
+            "jumlah bayar",
+            "jumlah pembayaran",
+            "jumlah iuran",
+            "nominal",
+            "nominal rp",
+            "amount",
+            "amount rp",
+            "iuran",
+            "nilai",
+            "total bayar",
+        }
+    ),
+    "date": frozenset(
+        {
+            "tanggal",
+            "tgl",
+            "tgl bayar",
+            "tanggal bayar",
+            "tanggal pembayaran",
+            "tgl pembayaran",
+            "tanggal transaksi",
+            "tgl transaksi",
+            "date",
+            "payment date",
+            "transaction date",
+        }
+    ),
+    "name": frozenset({"nama", "nama peserta", "nama lengkap", "name"}),
+}
+# How each required column is named in messages, with the header people should write.
+FIELD_LABELS = {
+    "reference": gettext_lazy("reference (e.g. “No Referensi”)"),
+    "kpj": gettext_lazy("KPJ number (e.g. “No KPJ”)"),
+    "amount": gettext_lazy("amount (e.g. “Jumlah”)"),
+    "date": gettext_lazy("payment date (e.g. “Tanggal”)"),
+}
+MONTHS = {
+    "jan": 1,
+    "januari": 1,
+    "january": 1,
+    "feb": 2,
+    "februari": 2,
+    "february": 2,
+    "mar": 3,
+    "maret": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "mei": 5,
+    "may": 5,
+    "jun": 6,
+    "juni": 6,
+    "june": 6,
+    "jul": 7,
+    "juli": 7,
+    "july": 7,
+    "agu": 8,
+    "agt": 8,
+    "agus": 8,
+    "agustus": 8,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "okt": 10,
+    "oct": 10,
+    "oktober": 10,
+    "october": 10,
+    "nov": 11,
+    "nop": 11,
+    "november": 11,
+    "nopember": 11,
+    "des": 12,
+    "dec": 12,
+    "desember": 12,
+    "december": 12,
+}
+PLAIN_TYPES = (str, int, float, date, time, timedelta, type(None))
+
+
+class PaymentFileError(Exception):
+    """A file refused (or a processing stopped), with a message for the user."""
+
+
+class DuplicateFile(PaymentFileError):
+    """The same file (by SHA-256) was uploaded before by the office."""
+
+    def __init__(self, existing: PaymentFile) -> None:
+        super().__init__(_("This file was already uploaded."))
+        self.existing = existing
+
+
+class CellError(Exception):
+    """A value that cannot be read; `code` says why (the message is made with the column's name)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+# --- Reading ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the data is in a file: format, text encoding and separator (CSV), header row, columns."""
+
+    format: str
+    header_row: int
+    columns: dict[str, int]
+    headers: dict[str, str]
+    encoding: str = ""
+    delimiter: str = ""
+    row_count: int = 0
+
+
+@dataclass
+class ParsedLine:
+    row_number: int
+    raw: dict[str, str]
+    reference: str = ""
+    kpj: str = ""
+    amount: int | None = None
+    received_on: date | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text, as a person would read it in the sheet."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value.strip()
+    # An array or data-table formula (openpyxl objects): its text.
+    return str(getattr(value, "text", value)).strip()
+
+
+def is_formula(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().startswith("=")
+    return not isinstance(value, PLAIN_TYPES)
+
+
+def normalize_header(value: Any) -> str:
+    text = re.sub(r"[^0-9a-z]+", " ", cell_text(value).lower())
+    return " ".join(text.split())
+
+
+def sniff_format(content: bytes) -> str:
+    if content.startswith(b"PK\x03\x04"):
+        return XLSX
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise PaymentFileError(
+            _(
+                "This is an old Excel workbook (.xls) or a password-protected one: open it in Excel, "
+                "remove any password and save it as .xlsx or .csv, then upload it again."
+            )
+        )
+    if content.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff")):
+        raise PaymentFileError(_("This is not a spreadsheet: upload the CSV or XLSX file from the bank."))
+    return CSV
+
+
+def decode_csv(content: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read with."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text, encoding = content.decode("utf-16", errors="replace"), "utf-16"
+    else:
+        try:
+            text, encoding = content.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            # Excel on Windows saves "CSV" in the ANSI code page: Windows-1252 in Indonesia.
+            text, encoding = content.decode("cp1252", errors="replace"), "windows-1252"
+    if "\x00" in text:
+        raise PaymentFileError(_("This is not a text file: upload the CSV or XLSX file from the bank."))
+    return text, encoding
+
+
+def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            yield number, row[:MAX_COLUMNS]
+    except csv.Error as error:
+        raise PaymentFileError(
+            _("Row %(row)s cannot be read (%(error)s): check the file in a spreadsheet and save it again.")
+            % {"row": number + 1, "error": error}
+        ) from error
+
+
+def check_xlsx(content: bytes) -> None:
+    """Refuse a workbook whose parts would unpack to too much, or that declares a DTD; reads only the
+    archive's directory and the first bytes of each XML part."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise PaymentFileError(
+            _("The file is not a valid XLSX workbook: open it in Excel and save it again as .xlsx or .csv.")
+        ) from error
+    refused = PaymentFileError(
+        _(
+            "The workbook would unpack to more than %(size)s MB (a compressed “zip bomb” or a huge sheet): "
+            "it is refused. Save the sheet as CSV, or split it into smaller files."
+        )
+        % {"size": MAX_XLSX_PART_BYTES // (1024 * 1024)}
+    )
+    with archive:
+        parts = archive.infolist()
+        if len(parts) > MAX_XLSX_PARTS:
+            raise refused
+        total = 0
+        for part in parts:
+            total += part.file_size
+            if part.file_size > MAX_XLSX_PART_BYTES or total > MAX_XLSX_TOTAL_BYTES:
+                raise refused
+        for part in parts:
+            if not part.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                with archive.open(part) as handle:
+                    head = handle.read(4096)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as error:
+                raise PaymentFileError(
+                    _("The workbook is damaged or encrypted: open it in Excel and save it again as .xlsx.")
+                ) from error
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise PaymentFileError(
+                    _("The workbook contains XML declarations that are not allowed: save it again as .xlsx.")
+                )
+
+
+def xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of the first sheet (cells as stored: formulas as their text, never calculated)."""
+    import openpyxl
+
+    check_xlsx(content)
+    try:
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(content), read_only=True, data_only=False, keep_links=False
+        )
+    except Exception as error:
+        raise PaymentFileError(
+            _("The workbook cannot be read: open it in Excel and save it again as .xlsx or .csv.")
+        ) from error
+    try:
+        if not workbook.worksheets:
+            raise PaymentFileError(_("The workbook has no sheet with data."))
+        sheet: Any = workbook.worksheets[0]
+        # The declared dimensions may claim a million columns: rows are sized by their cells instead.
+        sheet.reset_dimensions()
+        number = 0
+        try:
+            for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+                yield number, list(row)
+        except PaymentFileError:
+            raise
+        except Exception as error:
+            raise PaymentFileError(
+                _("Row %(row)s of the workbook cannot be read: open it in Excel and save it again.")
+                % {"row": number + 1}
+            ) from error
+    finally:
+        workbook.close()
+
+
+class HeaderMissing(PaymentFileError):
+    def __init__(self, found: set[str]) -> None:
+        self.found = found
+        missing = [str(FIELD_LABELS[name]) for name in REQUIRED if name not in found]
+        if found:
+            message = _(
+                "The header row lacks a column for: %(missing)s. Add the column with one of these names "
+                "and upload the file again."
+            ) % {"missing": "; ".join(missing)}
+        else:
+            message = _(
+                "No header row was found in the first %(rows)s rows: the file needs the columns "
+                "“No Referensi”, “No KPJ”, “Jumlah” and “Tanggal” (similar names are recognised too)."
+            ) % {"rows": HEADER_SEARCH_ROWS}
+        super().__init__(message)
+
+
+def find_header(rows: list[tuple[int, list[Any]]]) -> tuple[int, dict[str, int], dict[str, str]]:
+    """The header row (its number, field -> column, field -> header as written) among `rows`."""
+    best: set[str] = set()
+    for number, cells in rows:
+        found: dict[str, int] = {}
+        for index, cell in enumerate(cells):
+            key = normalize_header(cell)
+            if not key:
+                continue
+            for name, aliases in HEADERS.items():
+                if name not in found and key in aliases:
+                    found[name] = index
+                    break
+        present = {name for name in REQUIRED if name in found}
+        if len(present) == len(REQUIRED):
+            return number, found, {name: cell_text(cells[index]) for name, index in found.items()}
+        if len(present) > len(best):
+            best = present
+    raise HeaderMissing(best)
+
+
+def raw_rows(content: bytes, layout: Layout) -> Iterator[tuple[int, list[Any]]]:
+    if layout.format == XLSX:
+        return xlsx_rows(content)
+    text, _encoding = decode_csv(content)
+    return csv_rows(text, layout.delimiter)
+
+
+def detect_layout(content: bytes) -> Layout:
+    """Format, encoding, separator and header of a file (reads only its first rows)."""
+    kind = sniff_format(content)
+    if kind == XLSX:
+        number, columns, headers = find_header(list(islice(xlsx_rows(content), HEADER_SEARCH_ROWS)))
+        return Layout(format=XLSX, header_row=number, columns=columns, headers=headers)
+    text, encoding = decode_csv(content)
+    failures: list[HeaderMissing] = []
+    for delimiter in (";", ",", "\t", "|"):
+        try:
+            number, columns, headers = find_header(
+                list(islice(csv_rows(text, delimiter), HEADER_SEARCH_ROWS))
+            )
+        except HeaderMissing as missing:
+            failures.append(missing)
+            continue
+        return Layout(
+            format=CSV,
+            header_row=number,
+            columns=columns,
+            headers=headers,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    raise max(failures, key=lambda failure: len(failure.found))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell(cells: list[Any], layout: Layout, name: str) -> Any:
+    index = layout.columns.get(name)
+    return cells[index] if index is not None and index < len(cells) else None
+
+
+def data_rows(content: bytes, layout: Layout) -> Iterator[tuple[int, list[Any]]]:
+    """The rows under the header that hold a payment's data (rows whose four columns are all empty,
+    such as spacing rows, are not payment lines)."""
+    for number, cells in raw_rows(content, layout):
+        if number <= layout.header_row:
+            continue
+        if all(_blank(_cell(cells, layout, name)) for name in REQUIRED):
+            continue
+        yield number, cells
+
+
+def too_many_rows_message() -> str:
+    return _("The file has more than %(limit)s payment lines: split it into smaller files.") % {
+        "limit": f"{MAX_ROWS:,}".replace(",", ".")
+    }
+
+
+def count_data_rows(content: bytes, layout: Layout) -> int:
+    """The number of payment lines, refusing more than MAX_ROWS or none."""
+    count = 0
+    for _row in data_rows(content, layout):
+        count += 1
+        if count > MAX_ROWS:
+            raise PaymentFileError(too_many_rows_message())
+    if not count:
+        raise PaymentFileError(
+            _("The file has a header row (row %(row)s) but no payment lines under it.")
+            % {"row": layout.header_row}
+        )
+    return count
+
+
+_ROW_TAGS = (b"<row ", b"<row>", b":row ", b":row>")
+
+
+def xlsx_row_bound(content: bytes) -> int:
+    """The most rows any sheet of a workbook declares, by scanning its XML for row tags (a fraction of a
+    second for 200,000 rows, where reading the cells takes half a minute)."""
+    most = 0
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for part in archive.infolist():
+            if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+                continue
+            rows = 0
+            tail = b""
+            with archive.open(part) as handle:
+                while chunk := handle.read(1 << 20):
+                    window = tail + chunk
+                    # Tags wholly inside the carried-over tail were counted with the previous chunk.
+                    rows += sum(window.count(tag) - tail.count(tag) for tag in _ROW_TAGS)
+                    tail = window[-4:]
+            most = max(most, rows)
+    return most
+
+
+def inspect(content: bytes) -> Layout:
+    """Check a whole file before it is accepted: size, layout, and the number of payment lines (exact for
+    a CSV; for a workbook a bound from its row tags, the exact count being the job's first step)."""
+    if not content:
+        raise PaymentFileError(_("The file is empty."))
+    if len(content) > MAX_BYTES:
+        raise PaymentFileError(file_too_large_message())
+    layout = detect_layout(content)
+    if layout.format == XLSX:
+        if xlsx_row_bound(content) - layout.header_row > MAX_ROWS:
+            raise PaymentFileError(too_many_rows_message())
+        return layout
+    return replace(layout, row_count=count_data_rows(content, layout))
+
+
+def file_too_large_message() -> str:
+    return _("The file is larger than %(size)s MB: split it into smaller files.") % {
+        "size": MAX_BYTES // (1024 * 1024)
+    }
+
+
+# --- Values -------------------------------------------------------------------------------------------
+
+_SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
+_CURRENCY = re.compile(r"^(?:rp\.?|idr)\s*", re.IGNORECASE)
+
+
+def parse_amount(value: Any) -> int:
+    """Whole rupiah from a cell: 11800, 11800.0, "11.800", "Rp 11.800", "11.800,00", "Rp11.800,-"."""
+    if isinstance(value, bool):
+        raise CellError("unreadable")
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise CellError("cents")
+        amount = int(value)
+    else:
+        text = cell_text(value).replace("\u00a0", " ")
+        if not text:
+            raise CellError("empty")
+        text = _CURRENCY.sub("", text.strip())
+        text = re.sub(r"[,.]-$", "", text).replace(" ", "")
+        negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+        text = text.strip("-()")
+        text = _CURRENCY.sub("", text)
+        if not re.fullmatch(r"[0-9][0-9.,]*", text):
+            raise CellError("unreadable")
+        whole, fraction = _split_decimal(text)
+        if fraction.strip("0"):
+            raise CellError("cents")
+        amount = -int(whole) if negative else int(whole)
+    if amount <= 0:
+        raise CellError("not_positive")
+    if amount > MAX_AMOUNT:
+        raise CellError("too_large")
+    return amount
+
+
+def _split_decimal(text: str) -> tuple[str, str]:
+    """(whole digits, fraction digits) of a number written with Indonesian or English separators."""
+    if "." in text and "," in text:
+        decimal = "." if text.rfind(".") > text.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        whole, fraction = text.rsplit(decimal, 1)
+        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(thousands)}[0-9]{{3}})*", whole):
+            raise CellError("unreadable")
+        return whole.replace(thousands, ""), fraction
+    for separator in (".", ","):
+        if separator not in text:
+            continue
+        if re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+", text):
+            return text.replace(separator, ""), ""
+        if re.fullmatch(rf"[0-9]+{re.escape(separator)}[0-9]{{1,2}}", text):
+            whole, fraction = text.split(separator)
+            return whole, fraction
+        raise CellError("unreadable")
+    return text, ""
+
+
+def _from_serial(serial: float) -> date:
+    if not 1 <= serial <= 2_958_465:
+        raise CellError("unreadable")
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def parse_date(value: Any) -> date:
+    """A date from a cell: a date cell, an Excel serial number, dd/mm/yyyy, yyyy-mm-dd, 15 Januari 2026."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise CellError("unreadable")
+    if isinstance(value, int | float):
+        return _from_serial(value)
+    text = cell_text(value)
+    if not text:
+        raise CellError("empty")
+    try:
+        if re.fullmatch(r"[0-9]{5}(?:\.[0-9]+)?", text):
+            return _from_serial(float(text))
+        if match := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T].*)?", text):
+            year, month, day = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if match := re.fullmatch(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})(?:\s.*)?", text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year + 2000 if year < 100 else year, month, day)
+        if match := re.fullmatch(r"([0-9]{1,2})[\s-]+([A-Za-z]+)\.?[\s-]+([0-9]{4})(?:\s.*)?", text):
+            month_number = MONTHS.get(match.group(2).lower())
+            if month_number:
+                return date(int(match.group(3)), month_number, int(match.group(1)))
+    except ValueError as error:
+        raise CellError("unreadable") from error
+    raise CellError("unreadable")
+
+
+def parse_kpj(value: Any, *, pattern: str, digits: int) -> str:
+    if isinstance(value, bool):
+        raise CellError("malformed")
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        # A number cell: Excel dropped any leading zero.
+        text = str(int(value)).zfill(digits)
+    else:
+        text = cell_text(value)
+        if _SCIENTIFIC.fullmatch(text):
+            raise CellError("scientific")
+        text = re.sub(r"[\s.\-]", "", text)
+    if not text:
+        raise CellError("empty")
+    if not re.fullmatch(pattern, text):
+        raise CellError("malformed")
+    return text
+
+
+def parse_reference(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = cell_text(value)
+    if _SCIENTIFIC.fullmatch(text):
+        raise CellError("scientific")
+    cleaned = " ".join(text.split()).upper()
+    if not cleaned:
+        raise CellError("empty")
+    if len(cleaned) > 100:
+        raise CellError("too_long")
+    return cleaned
+
+
+def cell_message(name: str, error: CellError, *, column: str, value: str) -> str:
+    """What is wrong with a value, naming the column as written in the file, and the fix."""
+    params = {"column": column, "value": value[:40], **error.params}
+    if error.code == "scientific":
+        return (
+            _(
+                "The column “%(column)s” shows %(value)s: Excel shortened the number. Format the column as "
+                "text and export the file again."
+            )
+            % params
+        )
+    messages: dict[tuple[str, str], str] = {
+        ("reference", "empty"): _(
+            "No reference: fill in the column “%(column)s” with the transaction number from the bank or "
+            "treasury."
+        ),
+        ("reference", "too_long"): _(
+            "The reference in the column “%(column)s” is longer than 100 characters: check it."
+        ),
+        ("kpj", "empty"): _(
+            "No KPJ number: fill in the column “%(column)s” with the participant's KPJ number."
+        ),
+        ("kpj", "malformed"): _(
+            "The KPJ number “%(value)s” in the column “%(column)s” does not have the expected format: check "
+            "it on the participant's card."
+        ),
+        ("amount", "empty"): _("No amount: fill in the column “%(column)s” in whole rupiah, e.g. 11.800."),
+        ("amount", "unreadable"): _(
+            "The amount “%(value)s” in the column “%(column)s” cannot be read: write whole rupiah, e.g. "
+            "11.800 or 11800."
+        ),
+        ("amount", "cents"): _(
+            "The amount “%(value)s” in the column “%(column)s” has cents: write whole rupiah, e.g. 11.800."
+        ),
+        ("amount", "not_positive"): _(
+            "The amount “%(value)s” in the column “%(column)s” must be above zero: a refund is recorded as "
+            "a reversal on the participant's statement."
+        ),
+        ("amount", "too_large"): _(
+            "The amount “%(value)s” in the column “%(column)s” is too large: check it."
+        ),
+        ("date", "empty"): _("No payment date: fill in the column “%(column)s” as dd/mm/yyyy."),
+        ("date", "unreadable"): _(
+            "The date “%(value)s” in the column “%(column)s” cannot be read: write it as dd/mm/yyyy, e.g. "
+            "15/01/2026."
+        ),
+        ("date", "future"): _(
+            "The payment date %(date)s in the column “%(column)s” is in the future: check it."
+        ),
+        ("date", "too_old"): _(
+            "The payment date %(date)s in the column “%(column)s” is before the year 2000: check it."
+        ),
+    }
+    template = messages.get((name, error.code)) or _(
+        "The value “%(value)s” in the column “%(column)s” cannot be read."
+    )
+    return template % params
+
+
+def formula_message(column: str, value: Any) -> str:
+    return _(
+        "The column “%(column)s” holds a formula (%(formula)s), which is never calculated here: save the "
+        "sheet with values only (Paste Special, Values) and upload it again."
+    ) % {"column": column, "formula": cell_text(value)[:40]}
+
+
+def read_line(
+    number: int, cells: list[Any], layout: Layout, *, today: date, kpj_pattern: str, kpj_digits: int
+) -> ParsedLine:
+    """One data row: its raw values, what could be read, and a message per value that could not."""
+    raw = {name: cell_text(_cell(cells, layout, name))[:MAX_RAW_CHARS] for name in layout.columns}
+    line = ParsedLine(row_number=number, raw=raw)
+    for name in REQUIRED:
+        value = _cell(cells, layout, name)
+        column = layout.headers.get(name, name)
+        if is_formula(value):
+            line.problems.append(formula_message(column, value))
+            continue
+        try:
+            if name == "reference":
+                line.reference = parse_reference(value)
+            elif name == "kpj":
+                line.kpj = parse_kpj(value, pattern=kpj_pattern, digits=kpj_digits)
+            elif name == "amount":
+                line.amount = parse_amount(value)
+            else:
+                day = parse_date(value)
+                if day > today:
+                    raise CellError("future", date=day.strftime("%d/%m/%Y"))
+                if day < EARLIEST:
+                    raise CellError("too_old", date=day.strftime("%d/%m/%Y"))
+                line.received_on = day
+        except CellError as error:
+            line.problems.append(cell_message(name, error, column=column, value=raw[name]))
+    return line
+
+
+# --- Upload -------------------------------------------------------------------------------------------
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _earlier_upload(actor: Any, digest: str) -> PaymentFile | None:
+    files = PaymentFile.objects.filter(sha256=digest)
+    if actor.office_id is None:
+        return files.filter(office__isnull=True, uploaded_by=actor).first()
+    return files.filter(office_id=actor.office_id).first()
+
+
+def _queue(job: Job) -> None:
+    from .tasks_files import payment_file_process
+
+    transaction.on_commit(lambda: payment_file_process.delay(job.pk))
+
+
+def _new_job(payment_file: PaymentFile, actor: Any) -> Job:
+    job = jobs.job_create(kind=Job.Kind.PAYMENT_FILE, total=payment_file.row_count, actor=actor)
+    job.params = {"file": payment_file.pk}
+    job.result = {"cursor": 0}
+    job.save(update_fields=["params", "result"])
+    payment_file.job = job
+    payment_file.save(update_fields=["job"])
+    _queue(job)
+    return job
+
+
+def payment_file_upload(*, actor: Any, name: str, content: bytes) -> PaymentFile:
+    """Check and store a payment file and queue its processing; the same file again is refused with
+    `DuplicateFile`, which names the earlier upload."""
+    if len(content) > MAX_BYTES:
+        raise PaymentFileError(file_too_large_message())
+    digest = sha256_of(content)
+    earlier = _earlier_upload(actor, digest)
+    if earlier is not None:
+        raise DuplicateFile(earlier)
+    layout = inspect(content)
+    name = (name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "berkas")[:255]
+    payment_file = PaymentFile(
+        name=name,
+        sha256=digest,
+        size=len(content),
+        format=layout.format,
+        encoding=layout.encoding,
+        delimiter=layout.delimiter,
+        header_row=layout.header_row,
+        columns=layout.headers,
+        row_count=layout.row_count,
+        office_id=actor.office_id,
+        uploaded_by=actor,
+    )
+    with transaction.atomic():
+        payment_file.file.save(f"{digest[:32]}.{layout.format}", ContentFile(content), save=False)
+        try:
+            with transaction.atomic():
+                payment_file.save()
+        except IntegrityError:
+            # The same file uploaded twice at once: the one stored first counts.
+            payment_file.file.delete(save=False)
+            earlier = _earlier_upload(actor, digest)
+            if earlier is None:
+                raise
+            raise DuplicateFile(earlier) from None
+        _new_job(payment_file, actor)
+        audit_record(
+            actor=actor,
+            action="contributions.payment_file.uploaded",
+            target=payment_file,
+            changes={"rows": (None, layout.row_count), "sha256": (None, digest)},
+        )
+    return payment_file
+
+
+def payment_file_reprocess(*, payment_file: PaymentFile, actor: Any) -> Job:
+    """Check a file's unmatched and invalid lines again (after KPJ numbers, enrollments or bills were
+    put right); lines already paid stay as they are."""
+    with transaction.atomic():
+        locked = (
+            PaymentFile.objects.select_for_update(of=("self",)).select_related("job").get(pk=payment_file.pk)
+        )
+        if locked.job is not None and not locked.job.is_finished:
+            raise PaymentFileError(_("The file is still being processed: wait until the job has finished."))
+        finished_well = locked.job is not None and locked.job.status == Job.Status.SUCCEEDED
+        if finished_well and not locked.lines.to_follow_up().exists():
+            raise PaymentFileError(
+                _("Every line of this file is paid or already recorded: nothing to check.")
+            )
+        job = _new_job(locked, actor)
+        audit_record(actor=actor, action="contributions.payment_file.reprocessed", target=locked)
+    return job
+
+
+# --- Processing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    enrollment: Enrollment | None
+    programme: SponsorProgramme | None
+    payer: str
+
+
+def match_targets(kpjs: set[str], actor: Any) -> dict[str, Target | str]:
+    """What each KPJ number pays: a target, or why it cannot be matched (never naming a participant the
+    actor may not see)."""
+    known = dict(Member.objects.filter(kpj_number__in=kpjs).values_list("kpj_number", "pk"))
+    visible = set(Member.objects.visible_to(actor).filter(pk__in=known.values()).values_list("pk", flat=True))
+    chosen: dict[int, Enrollment] = {}
+    candidates = (
+        Enrollment.objects.filter(member_id__in=visible)
+        .select_related("member", "sponsor_programme")
+        .order_by("member_id", "-created_at", "-id")
+    )
+    for enrollment in candidates:
+        current = chosen.get(enrollment.member_id)
+        # The enrollment that is not ended, else the latest one (whose arrears may still be paid).
+        if current is None or (
+            current.status == EnrollmentStatus.ENDED and enrollment.status != EnrollmentStatus.ENDED
+        ):
+            chosen[enrollment.member_id] = enrollment
+    billed: dict[int, set[str]] = {}
+    for enrollment_id, payer in (
+        Bill.objects.filter(enrollment__in=[e.pk for e in chosen.values()])
+        .values_list("enrollment_id", "payer")
+        .distinct()
+    ):
+        billed.setdefault(enrollment_id, set()).add(payer)
+    result: dict[str, Target | str] = {}
+    for kpj in kpjs:
+        member_id = known.get(kpj)
+        found = chosen.get(member_id) if member_id is not None else None
+        if member_id is None:
+            result[kpj] = _(
+                "No participant has the KPJ number %(kpj)s: check the number with the payer, or register "
+                "and enroll the person first."
+            ) % {"kpj": kpj}
+        elif member_id not in visible:
+            result[kpj] = _(
+                "The KPJ number %(kpj)s is registered elsewhere, outside your office's area: send this line "
+                "to the Diskop office or BPJAMSOSTEK branch of the participant."
+            ) % {"kpj": kpj}
+        elif found is None:
+            result[kpj] = _(
+                "The participant with the KPJ number %(kpj)s has no enrollment: check the participant's page."
+            ) % {"kpj": kpj}
+        else:
+            payers = billed.get(found.pk, set())
+            if found.payer == Payer.SPONSOR and found.sponsor_programme and "sponsor" in payers:
+                result[kpj] = Target(enrollment=None, programme=found.sponsor_programme, payer="sponsor")
+            elif found.payer in PARTICIPANT_PAYERS and found.payer in payers:
+                result[kpj] = Target(enrollment=found, programme=None, payer=found.payer)
+            elif "self" in payers:
+                result[kpj] = Target(enrollment=found, programme=None, payer="self")
+            else:
+                result[kpj] = _(
+                    "The participant with the KPJ number %(kpj)s has no bills yet (enrollment: %(status)s): "
+                    "process the file again after the monthly billing."
+                ) % {"kpj": kpj, "status": found.get_status_display()}
+    return result
+
+
+def _duplicate_message(payment: Payment, payment_file: PaymentFile, seen: dict[int, int]) -> str:
+    row = seen.get(payment.pk)
+    if row is None:
+        row = (
+            PaymentFileLine.objects.filter(
+                payment=payment, file=payment_file, status=PaymentFileLine.Status.MATCHED
+            )
+            .values_list("row_number", flat=True)
+            .first()
+        )
+    if row is not None:
+        return _("The same payment is on row %(row)s of this file: it counts once.") % {"row": row}
+    return _("This reference was already recorded on %(date)s: it counts once.") % {
+        "date": timezone.localtime(payment.created_at).strftime("%d/%m/%Y")
+    }
+
+
+def _outcome(
+    line: ParsedLine,
+    targets: dict[str, Target | str],
+    *,
+    actor: Any,
+    payment_file: PaymentFile,
+    seen: dict[int, int],
+) -> tuple[str, str, Payment | None]:
+    Status = PaymentFileLine.Status
+    if line.problems:
+        return Status.INVALID, " ".join(line.problems), None
+    target = targets[line.kpj]
+    if isinstance(target, str):
+        return Status.UNMATCHED, target, None
+    assert line.amount is not None
+    assert line.received_on is not None
+    note = _("File “%(name)s”, row %(row)s") % {"name": payment_file.name, "row": line.row_number}
+    try:
+        recorded = payment_record(
+            reference=line.reference,
+            amount=line.amount,
+            received_on=line.received_on,
+            actor=actor,
+            enrollment=target.enrollment,
+            programme=target.programme,
+            payer=target.payer,
+            source=Payment.Source.FILE,
+            note=note[:300],
+        )
+    except PaymentError as error:
+        return Status.INVALID, str(error), None
+    if recorded.created:
+        seen[recorded.payment.pk] = line.row_number
+        message = ""
+        if target.programme is not None:
+            message = _("Paid to the sponsor programme %(programme)s.") % {"programme": target.programme}
+        elif recorded.credit:
+            message = _("Rp %(credit)s is held as credit for the next bills.") % {
+                "credit": f"{recorded.credit:,}".replace(",", ".")
+            }
+        return Status.MATCHED, message, recorded.payment
+    return Status.DUPLICATE, _duplicate_message(recorded.payment, payment_file, seen), recorded.payment
+
+
+def process_chunk(
+    *, payment_file: PaymentFile, rows: list[tuple[int, list[Any]]], layout: Layout, actor: Any
+) -> Counter[str]:
+    """Store a chunk's lines and record their payments; lines already paid in an earlier run stay."""
+    today = timezone.localdate()
+    existing = {
+        line.row_number: line
+        for line in PaymentFileLine.objects.filter(
+            file=payment_file, row_number__in=[number for number, _cells in rows]
+        )
+    }
+    parsed = [
+        read_line(
+            number,
+            cells,
+            layout,
+            today=today,
+            kpj_pattern=settings.KPJ_PATTERN,
+            kpj_digits=settings.KPJ_GENERATED_DIGITS,
+        )
+        for number, cells in rows
+    ]
+    todo = [
+        line
+        for line in parsed
+        if line.row_number not in existing or existing[line.row_number].status in PaymentFileLine.FOLLOW_UP
+    ]
+    targets = match_targets({line.kpj for line in todo if not line.problems}, actor)
+    now = timezone.now()
+    counts: Counter[str] = Counter()
+    seen: dict[int, int] = {}
+    created: list[PaymentFileLine] = []
+    changed: list[PaymentFileLine] = []
+    for line in todo:
+        status, message, payment = _outcome(line, targets, actor=actor, payment_file=payment_file, seen=seen)
+        row = existing.get(line.row_number) or PaymentFileLine(
+            file=payment_file, row_number=line.row_number, created_at=now
+        )
+        row.raw = line.raw
+        row.reference = line.reference
+        row.kpj = line.kpj
+        row.amount = line.amount
+        row.received_on = line.received_on
+        row.status = status
+        row.message = message[:500]
+        row.payment = payment
+        row.checked_at = now
+        (changed if row.pk else created).append(row)
+        counts[status] += 1
+    PaymentFileLine.objects.bulk_create(created)
+    PaymentFileLine.objects.bulk_update(
+        changed,
+        ["raw", "reference", "kpj", "amount", "received_on", "status", "message", "payment", "checked_at"],
+    )
+    counts["kept"] += len(parsed) - len(todo)
+    return counts
+
+
+def _content_of(payment_file: PaymentFile) -> bytes:
+    try:
+        with payment_file.file.open("rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise PaymentFileError(_("The stored file cannot be read: upload it again.")) from error
+
+
+def line_counts(payment_file: PaymentFile) -> dict[str, int]:
+    rows = payment_file.lines.order_by().values("status").annotate(n=Count("pk"))
+    counts = dict.fromkeys(PaymentFileLine.Status.values, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def file_summary(payment_file: PaymentFile) -> dict[str, Any]:
+    """Counts per status and the money the file paid (its matched lines)."""
+    counts = line_counts(payment_file)
+    paid = payment_file.lines.filter(status=PaymentFileLine.Status.MATCHED).aggregate(
+        total=Coalesce(Sum("amount"), 0)
+    )["total"]
+    return {**counts, "paid": paid, "lines": sum(counts.values())}
+
+
+def payment_file_process_run(job_id: int) -> None:
+    """Process a file's job, a chunk per transaction; resumable after any crash (see the module)."""
+    if not jobs.job_start(job_id=job_id):
+        return
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    actor = job.created_by
+    if actor is None:
+        jobs.job_fail(job_id=job_id, error=_("The user who started this job no longer exists."))
+        return
+    try:
+        payment_file = PaymentFile.objects.get(pk=job.params["file"])
+        content = _content_of(payment_file)
+        layout = detect_layout(content)
+        if not payment_file.row_count:
+            # A workbook is counted here rather than during the upload (reading its cells takes time).
+            payment_file.row_count = count_data_rows(content, layout)
+            payment_file.save(update_fields=["row_count"])
+            Job.objects.filter(pk=job_id, total=0).update(total=payment_file.row_count)
+        rows = data_rows(content, layout)
+        position = 0
+        while True:
+            with transaction.atomic():
+                job = Job.objects.select_for_update().get(pk=job_id)
+                cursor = job.result.get("cursor", 0)
+                if cursor < position:
+                    rows, position = data_rows(content, layout), 0
+                if cursor > position:
+                    # Another run committed chunks meanwhile, or this one resumes: skip what is done.
+                    next(islice(rows, cursor - position, cursor - position), None)
+                    position = cursor
+                chunk = list(islice(rows, CHUNK))
+                if not chunk:
+                    break
+                position += len(chunk)
+                counts = process_chunk(payment_file=payment_file, rows=chunk, layout=layout, actor=actor)
+                job.result = {**job.result, "cursor": position}
+                job.done = min(job.done + len(chunk), job.total or job.done + len(chunk))
+                job.failed += (
+                    counts[PaymentFileLine.Status.UNMATCHED] + counts[PaymentFileLine.Status.INVALID]
+                )
+                jobs.job_heartbeat(job)
+                job.save(update_fields=["result", "done", "failed", "heartbeat_at"])
+    except PaymentFileError as error:
+        jobs.job_fail(job_id=job_id, error=str(error))
+        return
+    summary = file_summary(payment_file)
+    jobs.job_succeed(job_id=job_id, result={**Job.objects.get(pk=job_id).result, **summary})
+
+
+# --- Reading for pages --------------------------------------------------------------------------------
+
+
+def payment_files_for(user: Any):
+    return PaymentFile.objects.visible_to(user).select_related("uploaded_by", "job", "office")
+
+
+def lines_to_follow_up(user: Any):
+    """Unmatched and invalid lines of the files the user sees, oldest first."""
+    return (
+        PaymentFileLine.objects.filter(file__in=PaymentFile.objects.visible_to(user).values("pk"))
+        .to_follow_up()
+        .select_related("file")
+        .order_by("created_at", "id")
+    )
+
+
+def follow_up_by_office() -> dict[str, dict[str, int]]:
+    """Lines to follow up per office (for the daily log line)."""
+    rows = (
+        PaymentFileLine.objects.to_follow_up()
+        .order_by()
+        .values("file__office__name")
+        .annotate(
+            unmatched=Count("pk", filter=Q(status=PaymentFileLine.Status.UNMATCHED)),
+            invalid=Count("pk", filter=Q(status=PaymentFileLine.Status.INVALID)),
+        )
+    )
+    return {
+        row["file__office__name"] or "-": {"unmatched": row["unmatched"], "invalid": row["invalid"]}
+        for row in rows
+    }
