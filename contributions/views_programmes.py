@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -40,15 +39,15 @@ from members.models import Enrollment, EnrollmentStatus, Payer
 from members.names import normalize_name
 from umkm_enroll.accounts.access import no_data, role_required, scoped
 from umkm_enroll.accounts.models import Role, User
-from umkm_enroll.accounts.scoping import scope_of
-from umkm_enroll.audit.services import audit_record, diff, history_of, snapshot
+from umkm_enroll.audit.services import audit_record, history_of
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
 from . import invoices
-from .forms_programmes import MONTH_MESSAGE, PROGRAMME_FIELDS, ProgrammeForm, SponsorPaymentForm, parse_month
+from .forms_programmes import MONTH_MESSAGE, ProgrammeForm, SponsorPaymentForm, parse_month
 from .models import Bill, Payment, SponsorProgramme
 from .payments import PaymentError, credit_held, payment_record
+from .programmes import ProgrammeError, programme_create, programme_update
 from .views import ReverseForm
 
 FINANCE = (Role.FINANCE,)
@@ -58,57 +57,6 @@ TOTALS_READERS = (Role.FINANCE, Role.ADMINISTRATOR, Role.NATIONAL_VIEWER)
 # Who counts as a participant of a programme: everyone enrolled or being enrolled under it, not an
 # unfinished draft and not a rejected request.
 NOT_PARTICIPANTS = [EnrollmentStatus.DRAFT, EnrollmentStatus.REJECTED]
-
-
-class ProgrammeError(Exception):
-    """A refused programme write, with a message for the user."""
-
-
-# Writes. Services of the programme itself (payments have theirs in payments.py).
-
-
-def _check_area(actor: User, province_id: str, regency_id: str | None) -> None:
-    scope = scope_of(actor)
-    if regency_id is not None:
-        allowed = scope.covers_regency(regency_id) and regency_id[:2] == province_id
-    else:
-        allowed = scope.everything or province_id in scope.whole_provinces
-    if not allowed:
-        raise ProgrammeError(_("This programme's region is outside your office's area."))
-
-
-@transaction.atomic
-def programme_create(*, data: dict[str, Any], actor: User) -> SponsorProgramme:
-    programme = SponsorProgramme(**data)
-    _check_area(actor, programme.province_id, programme.regency_id)
-    programme.full_clean()
-    programme.save()
-    audit_record(
-        actor=actor,
-        action="contributions.programme.created",
-        target=programme,
-        changes=diff({}, snapshot(programme, PROGRAMME_FIELDS)),
-    )
-    return programme
-
-
-@transaction.atomic
-def programme_update(*, programme: SponsorProgramme, data: dict[str, Any], actor: User) -> SponsorProgramme:
-    programme = SponsorProgramme.objects.select_for_update().get(pk=programme.pk)
-    _check_area(actor, programme.province_id, programme.regency_id)
-    before = snapshot(programme, PROGRAMME_FIELDS)
-    for name, value in data.items():
-        if name not in PROGRAMME_FIELDS:
-            raise ValueError(f"not an editable field: {name}")
-        setattr(programme, name, value)
-    _check_area(actor, programme.province_id, programme.regency_id)
-    programme.full_clean()
-    changes = diff(before, snapshot(programme, PROGRAMME_FIELDS))
-    if not changes:
-        return programme
-    programme.save(update_fields=list(changes))
-    audit_record(actor=actor, action="contributions.programme.updated", target=programme, changes=changes)
-    return programme
 
 
 # Reads.

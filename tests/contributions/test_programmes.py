@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from contributions.invoices import Invoice, InvoiceLine, invoice_number, render_invoice
 from contributions.models import Allocation, Bill, Payment, SponsorProgramme
-from contributions.views_programmes import ProgrammeError, programme_create
+from contributions.programmes import ProgrammeError, programme_create
 from members.models import Enrollment
 from tests.factories import OfficeFactory, UserFactory, make_member, make_programme, nik_for
 from tests.helpers import login_verified
