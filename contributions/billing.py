@@ -1,6 +1,9 @@
 """The monthly run: one bill per active enrollment, contribution month and payer share, in one set-based
 INSERT ... SELECT (a Python loop over a million enrollments would take minutes).
 
+A first bill is never due before its cover has run 14 days: the due date is the later of the rule's
+(BPU: the 15th of the month; PU: the 15th of the next) and the coverage start plus 14 days.
+
 The SQL computes the same arithmetic as contributions/tariffs.py, on exact numerics: the scheme's flat
 amount, or rates times the base (income bracket, wage or UMP) rounded up to the scheme's unit; the first
 relief that applies (percent of the total, rounded half up); then the split between a sponsor programme
@@ -34,6 +37,7 @@ WITH base AS (
         e.kind,
         e.payer,
         e.sponsor_programme_id,
+        e.coverage_start,
         s.method,
         s.flat_amount,
         s.rounding_unit,
@@ -92,11 +96,11 @@ shares AS (
     FROM net
 )
 SELECT enrollment_id, 'sponsor' AS payer, sponsor_programme_id, sponsor_amount::bigint AS amount,
-       sponsor_relief::bigint AS relief, kind
+       sponsor_relief::bigint AS relief, kind, coverage_start
   FROM shares WHERE sponsor_amount > 0
 UNION ALL
 SELECT enrollment_id, CASE WHEN payer = 'sponsor' THEN 'self' ELSE payer END, NULL,
-       (total - cut - sponsor_amount)::bigint, (cut - sponsor_relief)::bigint, kind
+       (total - cut - sponsor_amount)::bigint, (cut - sponsor_relief)::bigint, kind, coverage_start
   FROM shares WHERE total - cut - sponsor_amount > 0
 """
 
@@ -104,7 +108,8 @@ INSERT_SQL = f"""
 INSERT INTO contributions_bill
     (enrollment_id, month, payer, sponsor_programme_id, amount, relief, due_date, paid, run_id, created_at)
 SELECT bills.enrollment_id, %(month)s, bills.payer, bills.sponsor_programme_id, bills.amount, bills.relief,
-       CASE WHEN bills.kind = 'bpu' THEN %(bpu_due)s ELSE %(pu_due)s END, 0, %(run)s, %(now)s
+       GREATEST(CASE WHEN bills.kind = 'bpu' THEN %(bpu_due)s ELSE %(pu_due)s END,
+                bills.coverage_start + 14), 0, %(run)s, %(now)s
   FROM ({BILLS_SQL}) AS bills
 ON CONFLICT (enrollment_id, month, payer) DO NOTHING
 """  # noqa: S608 (constant SQL; the values are bound by the driver)

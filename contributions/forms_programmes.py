@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from umkm_enroll.accounts.models import User
 from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.regions.models import Province, Regency
+from umkm_enroll.web.fields import RupiahField
 
 from .models import SponsorProgramme
 
@@ -90,7 +91,7 @@ class ProgrammeForm(forms.ModelForm):
             "max_value": _("The share is between 0 and 100 percent."),
         },
     )
-    budget = forms.IntegerField(
+    budget = RupiahField(
         label=_("Budget (Rp)"),
         required=False,
         min_value=0,
@@ -198,7 +199,7 @@ class SponsorPaymentForm(forms.Form):
         max_length=100,
         help_text=_("The treasury's or the bank's transaction number (e.g. the SP2D number)."),
     )
-    amount = forms.IntegerField(
+    amount = RupiahField(
         label=_("Amount (Rp)"),
         min_value=1,
         max_value=10**13,

@@ -100,11 +100,12 @@ def _region_of(enrollment: Enrollment | None, programme: SponsorProgramme | None
 
 
 def _monthly_amount(bills: Any, enrollment: Enrollment | None, day: date) -> int | None:
-    """One month's amount, to bound an advance payment: the latest bill, or before any bill the tariff of
-    the enrollment; None (no bound) for a programme without bills (its budget decides)."""
-    latest = bills.order_by("-month", "-id").values_list("amount", flat=True).first()
-    if latest:
-        return latest
+    """One month's amount, to bound an advance payment: the bills of the latest billed month (for a
+    programme, all its participants of that month), or before any bill the tariff of the enrollment;
+    None (no bound) for a programme without bills (its budget decides)."""
+    latest_month = bills.order_by("-month").values_list("month", flat=True).first()
+    if latest_month is not None:
+        return bills.filter(month=latest_month).aggregate(total=Sum("amount"))["total"] or None
     if enrollment is None:
         return None
     from .selectors import monthly_contribution
@@ -179,14 +180,16 @@ def payment_record(
             )
             allocated = _allocate(payment, bills, amount)
             credit = amount - allocated
+            # The bound is on all the credit the target would hold, not on this payment's leftover.
+            held = credit_held(enrollment=enrollment, programme=programme) if credit > 0 else 0
             monthly = _monthly_amount(bills, enrollment, received_on)
-            if credit > 0 and monthly is not None and credit > ADVANCE_MONTHS * monthly:
+            if credit > 0 and monthly is not None and held > ADVANCE_MONTHS * monthly:
                 raise PaymentError(
                     _(
                         "Rp %(credit)s would remain after paying every open bill: more than "
                         "%(months)s months ahead. Check the amount."
                     )
-                    % {"credit": f"{credit:,}".replace(",", "."), "months": ADVANCE_MONTHS}
+                    % {"credit": f"{held:,}".replace(",", "."), "months": ADVANCE_MONTHS}
                 )
             audit_record(
                 actor=actor,

@@ -17,10 +17,14 @@ from . import (
 
 
 @shared_task(name="contributions.run_month", acks_late=True)
-def run_month(month: str | None = None) -> int:
-    """Bill a contribution month (ISO date of any day in it; default the current month). Idempotent."""
+def run_month(month: str | None = None, user_id: int | None = None) -> int:
+    """Bill a contribution month (ISO date of any day in it; default the current month). Idempotent.
+    `user_id`: the administrator who started it by hand (none for Celery beat)."""
+    from umkm_enroll.accounts.models import User
+
     day = date.fromisoformat(month) if month else timezone.localdate()
-    created = billing.run_month(day).bills_created
+    actor = User.objects.filter(pk=user_id).first() if user_id else None
+    created = billing.run_month(day, actor=actor).bills_created
     # Credit held from advance payments pays the new bills.
     payments.credits_apply_all()
     return created

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from members.models import Enrollment
 from umkm_enroll.accounts.access import national, role_required, scoped
 from umkm_enroll.accounts.models import Role
+from umkm_enroll.web.fields import RupiahField
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
@@ -37,7 +38,7 @@ class PaymentForm(forms.Form):
         max_length=100,
         help_text=gettext_lazy("The transaction number on the receipt or the bank statement."),
     )
-    amount = forms.IntegerField(label=gettext_lazy("Amount (Rp)"), min_value=1, max_value=10**12)
+    amount = RupiahField(label=gettext_lazy("Amount (Rp)"), min_value=1, max_value=10**12)
     received_on = forms.DateField(
         label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -201,10 +202,10 @@ class RunForm(forms.Form):
 @role_required(Role.ADMINISTRATOR)
 def billing_runs(request: AppRequest) -> HttpResponse:
     """The monthly runs (Celery beat starts one on the 1st); an administrator can run a month by hand."""
-    form = RunForm(request.POST or None)
+    form = RunForm(request.POST or None, initial={"month": f"{timezone.localdate():%Y-%m}"})
     if request.method == "POST" and form.is_valid():
         month = form.cleaned_data["month"]
-        tasks.run_month.delay(month.isoformat())
+        tasks.run_month.delay(month.isoformat(), request.user.pk)
         messages.success(
             request,
             _("The run for %(month)s has started; it appears below when done.") % {"month": f"{month:%m/%Y}"},

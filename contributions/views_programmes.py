@@ -299,7 +299,11 @@ def _invoice_month(request: AppRequest, programme: SponsorProgramme) -> date | N
     programme's run). None for a value that is not a month."""
     asked = request.GET.get("bulan", "").strip()
     if asked:
-        return parse_month(asked)
+        month = parse_month(asked)
+        # A month the programme does not cover has no invoice.
+        if month is None or not programme.first_month <= month <= programme.last_month:
+            return None
+        return month
     latest = Bill.objects.filter(sponsor_programme=programme).aggregate(latest=Max("month"))["latest"]
     if latest:
         return latest

@@ -184,3 +184,9 @@ def test_the_command_and_the_task_bill_a_month(db):
     assert task.run("2026-11-01") == 1
     assert task.run("2026-11-01") == 0
     assert sorted(Bill.objects.values_list("month", flat=True)) == [date(2026, 10, 1), date(2026, 11, 1)]
+
+
+def test_a_first_bill_is_never_due_before_its_cover_has_run_two_weeks(db):
+    late_start = enrolled(status="approved", coverage_start=date(2026, 11, 22))
+    run_month(date(2026, 11, 1))
+    assert Bill.objects.get(enrollment=late_start).due_date == date(2026, 12, 6)

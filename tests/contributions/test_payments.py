@@ -210,3 +210,12 @@ def test_money_is_conserved_through_any_sequence_of_payments_reversals_and_redel
             check_invariants()
         assert Payment.objects.filter(reverses__isnull=True).count() == len(references)
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_the_advance_limit_counts_all_credit_held_not_one_payment():
+    enrollment = billed(MONTHS[:1])
+    pay(enrollment, "ahead-1", 11_800 * 9)  # 8 months ahead
+    with pytest.raises(PaymentError, match="12 bulan"):
+        pay(enrollment, "ahead-2", 11_800 * 6)  # would make 14 months ahead
+    assert Payment.objects.count() == 1

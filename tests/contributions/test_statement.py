@@ -127,3 +127,19 @@ def test_an_administrator_runs_a_month_by_hand_and_others_may_not(setup, django_
     assert "Oktober 2026" in page
     assert BillingRun.objects.filter(month=date(2026, 10, 1)).exists()
     assert enrollment.bills.count() == 4
+
+
+def test_amounts_are_typed_with_indonesian_thousands_dots(setup):
+    enrollment, finance = setup
+    client = client_for(finance)
+    client.post(
+        reverse("contributions:payment_create", args=[enrollment.pk]),
+        {"reference": "DOT-1", "amount": "Rp 12.000", "received_on": "2026-11-20", "payer": "self"},
+    )
+    assert Payment.objects.get().amount == 12_000
+    response = client.post(
+        reverse("contributions:payment_create", args=[enrollment.pk]),
+        {"reference": "DOT-2", "amount": "12.000,50", "received_on": "2026-11-20", "payer": "self"},
+    )
+    assert response.status_code == 400
+    assert "tanpa sen" in response.content.decode()
