@@ -82,6 +82,15 @@ def _statement(
     bills = Bill.objects.filter(enrollment=enrollment).select_related("sponsor_programme", "enrollment")
     totals = bills.aggregate(amount=Sum("amount"), paid=Sum("paid"))
     due = bills.filter(due_date__lt=today).aggregate(amount=Sum("amount"), paid=Sum("paid"))
+    # Who owes what: a sponsored participant's arrears are partly the sponsor's.
+    owed_by = [
+        {"payer": Bill(payer=row["payer"]).payer_label, "owed": row["amount"] - row["paid"]}
+        for row in bills.filter(due_date__lt=today)
+        .order_by("payer")
+        .values("payer")
+        .annotate(amount=Sum("amount"), paid=Sum("paid"))
+        if row["amount"] > row["paid"]
+    ]
     payments = (
         Payment.objects.filter(enrollment=enrollment)
         .annotate(allocated=Sum("allocations__amount"))
@@ -105,6 +114,7 @@ def _statement(
         "billed": totals["amount"] or 0,
         "paid": totals["paid"] or 0,
         "arrears": (due["amount"] or 0) - (due["paid"] or 0),
+        "owed_by": owed_by,
         "late_fees": sum(arrears.late_fee_of(b, today) for b in bills.open().filter(due_date__lt=today)),
         "credit": credit,
         "payments": payments[:100],

@@ -143,3 +143,25 @@ def test_amounts_are_typed_with_indonesian_thousands_dots(setup):
     )
     assert response.status_code == 400
     assert "tanpa sen" in response.content.decode()
+
+
+def test_the_arrears_of_a_sponsored_participant_say_who_owes_what(db):
+    from tests.factories import make_programme
+
+    programme = make_programme("52", sponsor_percent=50)
+    member = make_member("52.71")
+    enrollment = Enrollment.objects.create(
+        member=member,
+        kind="bpu",
+        payer="sponsor",
+        sponsor_programme=programme,
+        status="active",
+        requested_start=MONTHS[0],
+        coverage_start=MONTHS[0],
+    )
+    run_month(MONTHS[0])
+    finance = UserFactory.create(office=OfficeFactory.diskop_regency("52.71"), roles=[Role.FINANCE])
+    page = client_for(finance).get(reverse("contributions:statement", args=[enrollment.pk])).content.decode()
+    assert 'data-testid="arrears">Rp 11.800<' in page
+    assert "Sponsor anggaran daerah (APBD): Rp 5.900" in page
+    assert "Peserta sendiri: Rp 5.900" in page
