@@ -104,3 +104,61 @@ class Card(models.Model):
     @property
     def audit_region_code(self) -> str:
         return self.enrollment.member.regency_id
+
+
+class PrintBatchQuerySet(models.QuerySet["PrintBatch"]):
+    def visible_to(self, user) -> PrintBatchQuerySet:
+        """A batch is seen by its office's users (whose area it was chosen from) and by national users."""
+        from umkm_enroll.accounts.scoping import scope_of
+
+        if scope_of(user).everything:
+            return self
+        if getattr(user, "office_id", None) is None:
+            return self.none()
+        return self.filter(office_id=user.office_id)
+
+
+class PrintBatch(models.Model):
+    """Cards chosen by a filter and rendered to PDF by a Celery job, in parts (one PDF per regency or
+    cooperative, at most CARD_BATCH_PART cards each, so memory is bounded) plus one ZIP of them all."""
+
+    class Layout(models.TextChoices):
+        SHEETS = "sheets", _("A4 sheets, 10 cards a page, with cut marks")
+        SINGLES = "singles", _("One card a page, for card printers")
+
+    class SplitBy(models.TextChoices):
+        REGENCY = "regency", _("One file per regency/city")
+        COOPERATIVE = "cooperative", _("One file per cooperative")
+
+    office = models.ForeignKey("accounts.Office", verbose_name=_("office"), on_delete=models.PROTECT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The filter as chosen (codes, ids and dates only: no personal data) and a readable description.
+    filters = models.JSONField(_("filters"), default=dict)
+    description = models.CharField(_("selection"), max_length=300, blank=True)
+    layout = models.CharField(_("layout"), max_length=10, choices=Layout.choices, default=Layout.SHEETS)
+    split_by = models.CharField(
+        _("split by"), max_length=12, choices=SplitBy.choices, default=SplitBy.REGENCY
+    )
+    total = models.PositiveIntegerField(_("cards"), default=0)
+    job = models.OneToOneField(
+        "jobs.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("files kept until"), null=True, blank=True)
+    expired = models.BooleanField(_("files deleted"), default=False)
+
+    objects = PrintBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("print batch")
+        verbose_name_plural = _("print batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{_('Print batch')} #{self.pk}"

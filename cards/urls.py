@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import batch_views, views
 
 app_name = "cards"
 urlpatterns = [
+    path("cetak/", batch_views.batch_list, name="batch_list"),
+    path("cetak/<int:pk>/", batch_views.batch_detail, name="batch_detail"),
+    path("cetak/<int:pk>/unduh/", batch_views.batch_download, name="batch_download"),
     path("<int:pk>/", views.card_detail, name="detail"),
     path("<int:pk>/aksi/", views.card_action, name="action"),
     path("terbitkan/<int:pk>/", views.card_issue, name="issue"),

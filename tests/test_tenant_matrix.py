@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from cards.models import Card
+from cards.models import Card, PrintBatch
 from cards.services import card_issue
 from contributions.models import Bill, Payment, PaymentFile, SponsorProgramme
 from contributions.payment_files import payment_file_process_run, payment_file_upload
@@ -163,6 +163,11 @@ def make_card(region: str, marker: str) -> Card:
     return card_issue(enrollment=enrollment, actor=None)
 
 
+def make_print_batch(region: str, marker: str) -> PrintBatch:
+    office = OfficeFactory.diskop_regency(region, name=f"Kantor {marker}")
+    return PrintBatch.objects.create(office=office, description=f"{marker} batch", total=0)
+
+
 # One maker per scoped model: an object in a region, findable by a marker string.
 MAKERS: dict[type, Callable[[str, str], Any]] = {
     Office: make_office,
@@ -177,6 +182,7 @@ MAKERS: dict[type, Callable[[str, str], Any]] = {
     Payment: make_payment,
     PaymentFile: make_payment_file,
     Card: make_card,
+    PrintBatch: make_print_batch,
 }
 
 
@@ -193,6 +199,8 @@ def shown_of(target: Any) -> tuple[str, ...]:
         return (target.reference,)
     if isinstance(target, Card):
         return (target.enrollment.member.full_name,)
+    if isinstance(target, PrintBatch):
+        return (target.description,)
     if isinstance(target, Job):
         # A job has no name: pages show "kind #pk", the API (compact JSON) its id.
         return (str(target), f'"id":{target.pk},')

@@ -75,6 +75,12 @@ if not CARD_SIGNING_KEY:
     CARD_SIGNING_KEY = base64.urlsafe_b64encode(
         hashlib.sha256(f"card-dev:{SECRET_KEY}".encode()).digest()
     ).decode()
+# Print batches: cards per PDF part (bounds the worker's memory), cards per batch, days files are kept;
+# the address printed in the QR codes (the public verification page).
+CARD_BATCH_PART = env_int("CARD_BATCH_PART", 1000)
+CARD_BATCH_LIMIT = env_int("CARD_BATCH_LIMIT", 200_000)
+CARD_BATCH_KEEP_DAYS = env_int("CARD_BATCH_KEEP_DAYS", 14)
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # Public card verifications allowed per minute from one address.
 VERIFY_RATE_LIMIT_PER_MINUTE = env_int("VERIFY_RATE_LIMIT_PER_MINUTE", 30)
 
@@ -339,6 +345,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contributions.reconcile_daily",
         "schedule": crontab(minute=0, hour=6),
     },
+    # Card batch files past CARD_BATCH_KEEP_DAYS are deleted (daily).
+    "purge-card-batches": {"task": "cards.purge_batches", "schedule": crontab(minute=50, hour=2)},
     "monthly-contribution-run": {
         "task": "contributions.run_month",
         "schedule": crontab(minute=15, hour=0, day_of_month=1),

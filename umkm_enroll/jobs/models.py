@@ -24,6 +24,7 @@ class Job(models.Model):
         ENROLLMENT_DECISIONS = "enrollment_decisions", _("Bulk enrollment decisions")
         ARREARS_EXPORT = "arrears_export", _("Arrears export")
         PAYMENT_FILE = "payment_file", _("Payment file import")
+        CARD_BATCH = "card_batch", _("Card printing")
 
     # The Celery task that runs each kind (it takes the job id only).
     TASKS: dict[str, str] = {
@@ -31,6 +32,7 @@ class Job(models.Model):
         Kind.ENROLLMENT_DECISIONS: "members.bulk_decisions",
         Kind.ARREARS_EXPORT: "contributions.arrears_export",
         Kind.PAYMENT_FILE: "contributions.payment_file_process",
+        Kind.CARD_BATCH: "cards.render_batch",
     }
 
     class Status(models.TextChoices):

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "cards.card.handed_over": _("Card handed over"),
     "cards.card.replaced": _("Card replaced"),
     "cards.card.revoked": _("Card revoked"),
+    "cards.batch.downloaded": _("Card print file downloaded"),
 }
 
 
