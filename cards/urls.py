@@ -4,6 +4,7 @@ from . import batch_views, views
 
 app_name = "cards"
 urlpatterns = [
+    path("", views.card_list, name="list"),
     path("cetak/", batch_views.batch_list, name="batch_list"),
     path("cetak/<int:pk>/", batch_views.batch_detail, name="batch_detail"),
     path("cetak/<int:pk>/unduh/", batch_views.batch_download, name="batch_download"),

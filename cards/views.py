@@ -193,3 +193,35 @@ def card_action(request: AppRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("cards:detail", pk=card.pk)
+
+
+@scoped(Card)
+@login_required
+def card_list(request: AppRequest) -> HttpResponse:
+    """Cards of the user's area by status (e.g. printed and waiting to be handed over), by regency and
+    by KPJ number."""
+    from umkm_enroll.web.listing import paginate
+
+    from .models import CardStatus
+
+    cards = Card.objects.visible_to(request.user).select_related("enrollment__member__regency")
+    status = request.GET.get("status", "")
+    if status in CardStatus.values:
+        cards = cards.filter(status=status)
+    regency = request.GET.get("regency", "").strip()
+    if regency:
+        cards = cards.filter(enrollment__member__regency_id=regency)
+    kpj = request.GET.get("kpj", "").strip()
+    if kpj:
+        cards = cards.filter(enrollment__member__kpj_number=kpj)
+    return render(
+        request,
+        "cards/card_list.html",
+        {
+            **paginate(request, cards.order_by("-issued_at", "-id"), per_page=50),
+            "statuses": CardStatus.choices,
+            "status": status,
+            "regency": regency,
+            "kpj": kpj,
+        },
+    )

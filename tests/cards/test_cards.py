@@ -137,3 +137,14 @@ def test_the_card_admin_issues_from_the_enrollment_page(approved):
     assert "<svg" in detail
     assert card.token in detail
     assert timedelta(0) <= timezone.now() - card.issued_at < timedelta(minutes=1)
+
+
+def test_the_card_list_filters_by_status(approved):
+    enrollment, admin = approved
+    card = card_issue(enrollment=enrollment, actor=admin)
+    client = Client()
+    login_verified(client, admin)
+    assert f"Kartu #{card.pk}" in client.get(reverse("cards:list"), {"status": "issued"}).content.decode()
+    assert (
+        f"Kartu #{card.pk}" not in client.get(reverse("cards:list"), {"status": "printed"}).content.decode()
+    )
