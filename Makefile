@@ -49,5 +49,8 @@ bench-registry: $(STAMP)
 bench-enrollments: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/enrollment_bulk.py $(BENCH_ARGS)
 
+bench-billing: $(STAMP)
+	$(PY) -m umkm_enroll.devstack bench benchmarks/monthly_run.py $(BENCH_ARGS)
+
 bench-cards: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/card_batch.py $(BENCH_ARGS)

@@ -4,7 +4,8 @@ INSERT ... SELECT (a Python loop over a million enrollments would take minutes).
 A first bill is never due before its cover has run 14 days: the due date is the later of the rule's
 (BPU: the 15th of the month; PU: the 15th of the next) and the coverage start plus 14 days.
 
-The SQL computes the same arithmetic as contributions/tariffs.py, on exact numerics: the scheme's flat
+The SQL computes the same arithmetic as contributions/tariffs.py, on exact integers (ten-thousandths of a
+rupiah): the scheme's flat
 amount, or rates times the base (income bracket, wage or UMP) rounded up to the scheme's unit; the first
 relief that applies (percent of the total, rounded half up); then the split between a sponsor programme
 that covers the month (its share, rounded half up) and the participant (the rest). Bills of zero are not
@@ -31,77 +32,77 @@ LOCK_NAMESPACE = 0x0B111  # pg_advisory_xact_lock(namespace, yyyymm)
 # The rows one month would bill (enrollment, payer, programme, amount, relief, due date). Parameters:
 # month, next_month, year, default scheme.
 BILLS_SQL = """
-WITH base AS (
-    SELECT
-        e.id AS enrollment_id,
-        e.kind,
-        e.payer,
-        e.sponsor_programme_id,
-        e.coverage_start,
-        s.method,
-        s.flat_amount,
-        s.rounding_unit,
-        s.jkm_flat,
-        s.jkm_rate,
-        COALESCE((s.jkk_rates ->> e.risk_class)::int, (s.jkk_rates ->> '')::int) AS jkk_rate,
-        CASE s.base
-            WHEN 'income_bracket' THEN COALESCE(
-                (SELECT max(b.amount) FROM contributions_incomebracket b
-                  WHERE b.amount <= m.monthly_income AND b.valid_from <= %(month)s
-                    AND (b.valid_to IS NULL OR b.valid_to >= %(month)s)),
-                (SELECT min(b.amount) FROM contributions_incomebracket b
-                  WHERE b.valid_from <= %(month)s AND (b.valid_to IS NULL OR b.valid_to >= %(month)s)))
-            WHEN 'wage' THEN m.monthly_wage
-            WHEN 'minimum_wage' THEN round(w.amount)::bigint
-        END AS base_amount,
-        p.first_month AS programme_first,
-        p.last_month AS programme_last,
-        p.sponsor_percent
-    FROM members_enrollment e
-    JOIN members_member m ON m.id = e.member_id
-    JOIN contributions_tariffscheme s
-      ON s.code = COALESCE(NULLIF(e.scheme, ''), %(default_scheme)s)
-     AND s.valid_from <= %(month)s AND (s.valid_to IS NULL OR s.valid_to >= %(month)s)
-    LEFT JOIN regions_minimumwage w ON w.province_id = m.province_id AND w.year = %(year)s
-    LEFT JOIN contributions_sponsorprogramme p ON p.id = e.sponsor_programme_id
-    WHERE e.status IN ('approved', 'active') AND e.coverage_start < %(next_month)s
+WITH brackets AS MATERIALIZED (
+    SELECT array_agg(b.amount ORDER BY b.amount) AS amounts
+      FROM contributions_incomebracket b
+     WHERE b.valid_from <= %(month)s AND (b.valid_to IS NULL OR b.valid_to >= %(month)s)
 ),
-gross AS (
-    SELECT base.*,
-        CASE WHEN method = 'flat' THEN flat_amount::numeric
-             ELSE ceil((base_amount * jkk_rate / 10000.0
-                        + COALESCE(jkm_flat::numeric, base_amount * jkm_rate / 10000.0)) / rounding_unit)
-                  * rounding_unit
-        END AS total
-    FROM base
+reliefs AS MATERIALIZED (
+    -- The first relief that applies, per participant kind and payer (a handful of rows).
+    SELECT DISTINCT ON (k.kind, py.payer) k.kind, py.payer, r.percent
+      FROM contributions_relief r
+     CROSS JOIN unnest(%(kinds)s::text[]) AS k (kind)
+     CROSS JOIN unnest(%(payers)s::text[]) AS py (payer)
+     WHERE r.first_month <= %(month)s AND r.last_month >= %(month)s
+       AND k.kind = ANY (r.kinds) AND NOT (py.payer = ANY (r.excluded_payers))
+     ORDER BY k.kind, py.payer, r.first_month, r.id
 ),
-net AS (
-    SELECT gross.*,
-        COALESCE((SELECT floor(gross.total * r.percent / 100.0 + 0.5)
-                    FROM contributions_relief r
-                   WHERE r.first_month <= %(month)s AND r.last_month >= %(month)s
-                     AND gross.kind = ANY (r.kinds) AND NOT (gross.payer = ANY (r.excluded_payers))
-                   ORDER BY r.first_month, r.id LIMIT 1), 0) AS cut
-    FROM gross
-    WHERE total IS NOT NULL
+schemes AS (
+    -- The schemes valid in the month, by the code an enrollment names ('' for the default).
+    SELECT s.code AS scheme, s.* FROM contributions_tariffscheme s
+     WHERE s.valid_from <= %(month)s AND (s.valid_to IS NULL OR s.valid_to >= %(month)s)
+    UNION ALL
+    SELECT '' AS scheme, s.* FROM contributions_tariffscheme s
+     WHERE s.code = %(default_scheme)s
+       AND s.valid_from <= %(month)s AND (s.valid_to IS NULL OR s.valid_to >= %(month)s)
+),
+priced AS (
+    SELECT e.id AS enrollment_id, e.kind, e.payer, e.sponsor_programme_id, e.coverage_start,
+           p.sponsor_percent,
+           COALESCE(rl.percent, 0) AS relief_percent,
+           -- In ten-thousandths of a rupiah (rates are basis points), rounded up to the scheme's unit.
+           CASE WHEN s.method = 'flat' THEN s.flat_amount::bigint
+                ELSE (base.amount * COALESCE((s.jkk_rates ->> e.risk_class)::int, (s.jkk_rates ->> '')::int)
+                      + COALESCE(s.jkm_flat::bigint * 10000, base.amount * s.jkm_rate)
+                      + 10000 * s.rounding_unit - 1) / (10000 * s.rounding_unit) * s.rounding_unit
+           END AS total
+      FROM members_enrollment e
+      JOIN members_member m ON m.id = e.member_id
+      JOIN schemes s ON s.scheme = e.scheme
+      LEFT JOIN regions_minimumwage w ON w.province_id = m.province_id AND w.year = %(year)s
+      LEFT JOIN contributions_sponsorprogramme p
+        ON p.id = e.sponsor_programme_id AND e.payer = 'sponsor'
+       AND p.first_month <= %(month)s AND p.last_month >= %(month)s
+      LEFT JOIN reliefs rl ON rl.kind = e.kind AND rl.payer = e.payer
+     CROSS JOIN brackets
+     CROSS JOIN LATERAL (
+            SELECT CASE s.base
+                WHEN 'income_bracket' THEN brackets.amounts[
+                    greatest(width_bucket(m.monthly_income, brackets.amounts), 1)]::bigint
+                WHEN 'wage' THEN m.monthly_wage
+                WHEN 'minimum_wage' THEN round(w.amount)::bigint
+            END AS amount) base
+     WHERE e.status IN ('approved', 'active') AND e.coverage_start < %(next_month)s
+    OFFSET 0  -- a fence: each total is computed once
 ),
 shares AS (
-    SELECT net.*,
-        CASE WHEN payer = 'sponsor' AND sponsor_programme_id IS NOT NULL
-                  AND programme_first <= %(month)s AND programme_last >= %(month)s
-             THEN floor((total - cut) * sponsor_percent / 100.0 + 0.5) ELSE 0 END AS sponsor_amount,
-        CASE WHEN payer = 'sponsor' AND sponsor_programme_id IS NOT NULL
-                  AND programme_first <= %(month)s AND programme_last >= %(month)s
-             THEN floor(cut * sponsor_percent / 100.0 + 0.5) ELSE 0 END AS sponsor_relief
-    FROM net
+    SELECT priced.*, c.cut,
+           COALESCE(((total - c.cut) * sponsor_percent + 50) / 100, 0) AS sponsor_amount,
+           COALESCE((c.cut * sponsor_percent + 50) / 100, 0) AS sponsor_relief
+      FROM priced
+     CROSS JOIN LATERAL (SELECT (total * relief_percent + 50) / 100 AS cut) c
+     WHERE total IS NOT NULL
+    OFFSET 0
 )
-SELECT enrollment_id, 'sponsor' AS payer, sponsor_programme_id, sponsor_amount::bigint AS amount,
-       sponsor_relief::bigint AS relief, kind, coverage_start
-  FROM shares WHERE sponsor_amount > 0
-UNION ALL
-SELECT enrollment_id, CASE WHEN payer = 'sponsor' THEN 'self' ELSE payer END, NULL,
-       (total - cut - sponsor_amount)::bigint, (cut - sponsor_relief)::bigint, kind, coverage_start
-  FROM shares WHERE total - cut - sponsor_amount > 0
+SELECT shares.enrollment_id, b.payer, b.sponsor_programme_id, b.amount, b.relief, shares.kind,
+       shares.coverage_start
+  FROM shares
+ CROSS JOIN LATERAL (VALUES
+        ('sponsor', shares.sponsor_programme_id, sponsor_amount, sponsor_relief),
+        (CASE WHEN shares.payer = 'sponsor' THEN 'self' ELSE shares.payer END, NULL::bigint,
+         total - cut - sponsor_amount, cut - sponsor_relief)
+       ) AS b (payer, sponsor_programme_id, amount, relief)
+ WHERE b.amount > 0
 """
 
 INSERT_SQL = f"""
@@ -111,6 +112,7 @@ SELECT bills.enrollment_id, %(month)s, bills.payer, bills.sponsor_programme_id, 
        GREATEST(CASE WHEN bills.kind = 'bpu' THEN %(bpu_due)s ELSE %(pu_due)s END,
                 bills.coverage_start + 14), 0, %(run)s, %(now)s
   FROM ({BILLS_SQL}) AS bills
+ ORDER BY bills.enrollment_id  -- index inserts in key order
 ON CONFLICT (enrollment_id, month, payer) DO NOTHING
 """  # noqa: S608 (constant SQL; the values are bound by the driver)
 
@@ -123,6 +125,8 @@ def month_params(month: date) -> dict[str, Any]:
         "next_month": next_month,
         "year": month.year,
         "default_scheme": DEFAULT_SCHEME,
+        "kinds": [tariffs.BPU, tariffs.PU],
+        "payers": ["self", "employer", "sponsor", "bank", "cooperative"],
         "bpu_due": tariffs.due_date(month, tariffs.BPU),
         "pu_due": tariffs.due_date(month, tariffs.PU),
     }
@@ -134,6 +138,10 @@ def run_month(month: date, *, actor: Any = None) -> BillingRun:
     with transaction.atomic():
         run = BillingRun.objects.create(month=params["month"], started_by=actor)
         with connection.cursor() as cursor:
+            # A batch statement: no JIT (its compile time costs more than it saves when statistics are
+            # missing), and memory for the hash joins and the sort so nothing spills to disk.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)",
                 [LOCK_NAMESPACE, params["month"].year * 100 + params["month"].month],

@@ -246,8 +246,14 @@ class Bill(models.Model):
     run (set-based, idempotent by the unique constraint); `paid` moves only with allocations, in the same
     transaction, and never past the amount."""
 
+    # No single-column indexes on enrollment and programme: the unique (enrollment, month, payer) and the
+    # (programme, month) index lead with them (a million-row monthly run writes fewer indexes).
     enrollment = models.ForeignKey(
-        "members.Enrollment", verbose_name=_("enrollment"), on_delete=models.PROTECT, related_name="bills"
+        "members.Enrollment",
+        verbose_name=_("enrollment"),
+        on_delete=models.PROTECT,
+        related_name="bills",
+        db_index=False,
     )
     month = models.DateField(_("contribution month"))
     payer = models.CharField(_("payer"), max_length=12)
@@ -258,13 +264,21 @@ class Bill(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="bills",
+        db_index=False,
     )
     amount = models.BigIntegerField(_("amount (Rp)"))
     relief = models.BigIntegerField(_("relief (Rp)"), default=0)
     due_date = models.DateField(_("due date"))
     paid = models.BigIntegerField(_("paid (Rp)"), default=0)
+    # Not checked by the database: a million identical checks of one run row at commit cost seconds;
+    # runs are never deleted, and Django sets the field to NULL if one were.
     run = models.ForeignKey(
-        BillingRun, verbose_name=_("billing run"), null=True, blank=True, on_delete=models.SET_NULL
+        BillingRun,
+        verbose_name=_("billing run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
