@@ -171,9 +171,11 @@ def card_issue(request: AppRequest, pk: int) -> HttpResponse:
 def card_action(request: AppRequest, pk: int) -> HttpResponse:
     card = _card(request, pk)
     action = request.POST.get("action")
+    done = _("Saved.")
     try:
         if action == "printed":
             services.card_mark_printed(card=card, actor=request.user)
+            done = _("Card marked as printed.")
         elif action == "hand_over":
             form = HandOverForm(request.POST)
             if not form.is_valid():
@@ -186,12 +188,15 @@ def card_action(request: AppRequest, pk: int) -> HttpResponse:
             )
         elif action == "replace":
             card = services.card_replace(card=card, actor=request.user, reason=request.POST.get("reason", ""))
+            done = _("Card replaced: %(card)s issued; the old card's QR code no longer verifies.") % {
+                "card": card
+            }
         else:
             raise Http404
     except services.CardError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Saved."))
+        messages.success(request, done)
     return redirect("cards:detail", pk=card.pk)
 
 
