@@ -22,16 +22,9 @@ VALID_STATUSES = [CardStatus.ISSUED, CardStatus.PRINTED, CardStatus.HANDED_OVER]
 
 class CardQuerySet(models.QuerySet["Card"]):
     def visible_to(self, user) -> CardQuerySet:
-        from umkm_enroll.accounts.scoping import scope_of
+        from umkm_enroll.accounts.scoping import in_scope_of
 
-        scope = scope_of(user)
-        if scope.everything:
-            return self
-        if not scope.regency_codes:
-            return self.none()
-        return self.filter(
-            scope.filter_for("enrollment__member__regency", province_field="enrollment__member__province")
-        )
+        return in_scope_of(self, user, "enrollment__member__regency", "enrollment__member__province")
 
     def valid(self) -> CardQuerySet:
         return self.filter(status__in=VALID_STATUSES)

@@ -226,16 +226,9 @@ class BillingRun(models.Model):
 
 class BillQuerySet(models.QuerySet["Bill"]):
     def visible_to(self, user) -> BillQuerySet:
-        from umkm_enroll.accounts.scoping import scope_of
+        from umkm_enroll.accounts.scoping import in_scope_of
 
-        scope = scope_of(user)
-        if scope.everything:
-            return self
-        if not scope.regency_codes:
-            return self.none()
-        return self.filter(
-            scope.filter_for("enrollment__member__regency", province_field="enrollment__member__province")
-        )
+        return in_scope_of(self, user, "enrollment__member__regency", "enrollment__member__province")
 
     def open(self) -> BillQuerySet:
         return self.filter(paid__lt=models.F("amount"))

@@ -34,14 +34,9 @@ class HeirRelation(models.TextChoices):
 
 class MemberQuerySet(models.QuerySet["Member"]):
     def visible_to(self, user) -> MemberQuerySet:
-        from umkm_enroll.accounts.scoping import scope_of
+        from umkm_enroll.accounts.scoping import in_scope_of
 
-        scope = scope_of(user)
-        if scope.everything:
-            return self
-        if not scope.regency_codes:
-            return self.none()
-        return self.filter(scope.filter_for("regency", province_field="province"))
+        return in_scope_of(self, user, "regency", "province")
 
     def current(self) -> MemberQuerySet:
         """Records not merged into another one."""
@@ -402,14 +397,9 @@ class EndReason(models.TextChoices):
 class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def visible_to(self, user) -> EnrollmentQuerySet:
         """Enrollments of the people the user may see (the person's regency decides)."""
-        from umkm_enroll.accounts.scoping import scope_of
+        from umkm_enroll.accounts.scoping import in_scope_of
 
-        scope = scope_of(user)
-        if scope.everything:
-            return self
-        if not scope.regency_codes:
-            return self.none()
-        return self.filter(scope.filter_for("member__regency", province_field="member__province"))
+        return in_scope_of(self, user, "member__regency", "member__province")
 
     def pending(self) -> EnrollmentQuerySet:
         return self.filter(status=EnrollmentStatus.SUBMITTED)

@@ -106,3 +106,15 @@ def scope_of(user) -> Scope:
         scope = with_whole_provinces(office_regency_codes(office))
     user._scope_cache = scope
     return scope
+
+
+def in_scope_of(queryset, user, regency: str, province: str):
+    """`queryset` limited to rows whose `regency` (a path to a regency code, e.g. "member__regency")
+    lies in the user's area; `province` names the matching province path (for the province-led
+    indexes). Every `visible_to` of a model placed by a person's region goes through here."""
+    scope = scope_of(user)
+    if scope.everything:
+        return queryset
+    if not scope.regency_codes:
+        return queryset.none()
+    return queryset.filter(scope.filter_for(regency, province_field=province))
