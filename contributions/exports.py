@@ -269,22 +269,36 @@ def write_xlsx(target: IO[bytes] | Path, rows: Iterable[list[Cell]]) -> None:
     """A one-sheet workbook, streamed (write-only); every text cell is stored as text, never a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Arrears")[:31])
+    titles = header()
+    # Readable as opened: the header frozen and bold, columns as wide as their titles (at least 12),
+    # whole rupiah amounts with thousands separators.
+    sheet.freeze_panes = "A2"
+    for index, title in enumerate(titles, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(str(title)) + 2))
 
-    def cells(row: list[Cell]) -> list[Any]:
+    def cells(row: list[Cell], bold: bool = False) -> list[Any]:
         out: list[Any] = []
         for value in row:
             if isinstance(value, str):
                 cell = WriteOnlyCell(sheet, value=value.translate(_NOT_XML))
                 cell.data_type = "s"  # openpyxl would make "=..." a formula
+                if bold:
+                    cell.font = Font(bold=True)
+                out.append(cell)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "#,##0"
                 out.append(cell)
             else:
                 out.append(value)
         return out
 
-    sheet.append(cells(header()))
+    sheet.append(cells(titles, bold=True))
     for row in rows:
         sheet.append(cells(row))
     workbook.save(target)

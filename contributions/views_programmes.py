@@ -135,7 +135,13 @@ def programme_list(request: AppRequest) -> HttpResponse:
     return render(
         request,
         "contributions/programme_list.html",
-        {**page, "rows": rows, "q": q, "can_create": request.user.has_role(*EDITORS)},
+        {
+            **page,
+            "rows": rows,
+            "q": q,
+            "can_create": request.user.has_role(*EDITORS),
+            "can_see_totals": request.user.has_role(*TOTALS_READERS),
+        },
     )
 
 

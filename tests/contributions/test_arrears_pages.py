@@ -299,6 +299,10 @@ def test_an_xlsx_export_stores_a_formula_as_text_and_the_search_is_not_logged(ar
     assert rows[1][0].value == formula.pk
     assert rows[1][10].value == expected(formula)["owed"]
     assert MASKED_NIK.match(rows[1][2].value)
+    # Readable as opened: the header frozen and bold, amounts with thousands separators.
+    assert sheet.freeze_panes == "A2"
+    assert rows[0][0].font.bold
+    assert rows[1][10].number_format == "#,##0"
 
     entry = AuditEntry.objects.get(action=exports.EXPORTED)
     assert entry.changes["filters"][1]["q"] == "***"
