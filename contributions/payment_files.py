@@ -51,6 +51,7 @@ from members.models import Enrollment, EnrollmentStatus, Member, Payer
 from umkm_enroll.audit.services import audit_record
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
+from umkm_enroll.web.fields import parse_rupiah
 
 from .models import Bill, Payment, SponsorProgramme
 from .models_files import PaymentFile, PaymentFileLine
@@ -545,7 +546,6 @@ def file_too_large_message() -> str:
 # --- Values -------------------------------------------------------------------------------------------
 
 _SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
-_CURRENCY = re.compile(r"^(?:rp\.?|idr)\s*", re.IGNORECASE)
 
 
 def parse_amount(value: Any) -> int:
@@ -559,46 +559,15 @@ def parse_amount(value: Any) -> int:
             raise CellError("cents")
         amount = int(value)
     else:
-        text = cell_text(value).replace("\u00a0", " ")
-        if not text:
-            raise CellError("empty")
-        text = _CURRENCY.sub("", text.strip())
-        text = re.sub(r"[,.]-$", "", text).replace(" ", "")
-        negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
-        text = text.strip("-()")
-        text = _CURRENCY.sub("", text)
-        if not re.fullmatch(r"[0-9][0-9.,]*", text):
-            raise CellError("unreadable")
-        whole, fraction = _split_decimal(text)
-        if fraction.strip("0"):
-            raise CellError("cents")
-        amount = -int(whole) if negative else int(whole)
+        try:
+            amount = parse_rupiah(cell_text(value))
+        except ValueError as error:
+            raise CellError(str(error)) from None
     if amount <= 0:
         raise CellError("not_positive")
     if amount > MAX_AMOUNT:
         raise CellError("too_large")
     return amount
-
-
-def _split_decimal(text: str) -> tuple[str, str]:
-    """(whole digits, fraction digits) of a number written with Indonesian or English separators."""
-    if "." in text and "," in text:
-        decimal = "." if text.rfind(".") > text.rfind(",") else ","
-        thousands = "," if decimal == "." else "."
-        whole, fraction = text.rsplit(decimal, 1)
-        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(thousands)}[0-9]{{3}})*", whole):
-            raise CellError("unreadable")
-        return whole.replace(thousands, ""), fraction
-    for separator in (".", ","):
-        if separator not in text:
-            continue
-        if re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+", text):
-            return text.replace(separator, ""), ""
-        if re.fullmatch(rf"[0-9]+{re.escape(separator)}[0-9]{{1,2}}", text):
-            whole, fraction = text.split(separator)
-            return whole, fraction
-        raise CellError("unreadable")
-    return text, ""
 
 
 def _from_serial(serial: float) -> date:

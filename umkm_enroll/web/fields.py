@@ -8,19 +8,46 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-_PREFIX = re.compile(r"^(?:rp\.?|idr)\s*", re.IGNORECASE)
+_CURRENCY = re.compile(r"^(?:rp\.?|idr)\s*", re.IGNORECASE)
 
 
-def parse_rupiah(text: str) -> int | None:
-    """Whole rupiah as people type them: "11800", "11.800", "Rp 11.800", "11.800,-", "11.800,00".
-    None when the text is not such a number (decimals other than ,00 included)."""
-    cleaned = _PREFIX.sub("", text.replace("\u00a0", " ").strip()).replace(" ", "")
-    cleaned = re.sub(r",(?:-|00?)$", "", cleaned)
-    if re.fullmatch(r"[0-9]+", cleaned):
-        return int(cleaned)
-    if re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{3})+", cleaned):
-        return int(cleaned.replace(".", ""))
-    return None
+def _split_decimal(text: str) -> tuple[str, str]:
+    """(whole digits, fraction digits) of a number written with Indonesian or English separators."""
+    if "." in text and "," in text:
+        decimal = "." if text.rfind(".") > text.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        whole, fraction = text.rsplit(decimal, 1)
+        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(thousands)}[0-9]{{3}})*", whole):
+            raise ValueError("unreadable")
+        return whole.replace(thousands, ""), fraction
+    for separator in (".", ","):
+        if separator not in text:
+            continue
+        if re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+", text):
+            return text.replace(separator, ""), ""
+        if re.fullmatch(rf"[0-9]+{re.escape(separator)}[0-9]{{1,2}}", text):
+            whole, fraction = text.split(separator)
+            return whole, fraction
+        raise ValueError("unreadable")
+    return text, ""
+
+
+def parse_rupiah(text: str) -> int:
+    """Whole rupiah as people write them: "11800", "11.800", "Rp 11.800", "Rp11.800,-", "11.800,00",
+    "11,800.00", "(1.000)" (negative). Raises ValueError("empty" | "unreadable" | "cents")."""
+    text = text.replace("\u00a0", " ").strip()
+    if not text:
+        raise ValueError("empty")
+    text = _CURRENCY.sub("", text)
+    text = re.sub(r"[,.]-$", "", text).replace(" ", "")
+    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+    text = _CURRENCY.sub("", text.strip("-()"))
+    if not re.fullmatch(r"[0-9][0-9.,]*", text):
+        raise ValueError("unreadable")
+    whole, fraction = _split_decimal(text)
+    if fraction.strip("0"):
+        raise ValueError("cents")
+    return -int(whole) if negative else int(whole)
 
 
 class RupiahField(forms.Field):
@@ -43,10 +70,10 @@ class RupiahField(forms.Field):
             return None
         if isinstance(value, int):
             return value
-        amount = parse_rupiah(str(value))
-        if amount is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return amount
+        try:
+            return parse_rupiah(str(value))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
     def validate(self, value: Any) -> None:
         super().validate(value)
