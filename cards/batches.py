@@ -174,19 +174,17 @@ def _render_part(batch: PrintBatch, job: Job, ids: list[int], group: str, part: 
         card.enrollment_id: card
         for card in Card.objects.select_for_update().filter(enrollment_id__in=ids, status__in=VALID_STATUSES)
     }
-    entries = []
-    for enrollment in enrollments:
-        if enrollment.pk not in valid:
-            card = Card.objects.create(enrollment=enrollment, issued_by=actor)
-            valid[enrollment.pk] = card
-            entries.append(
-                audit_entry(
-                    actor=actor,
-                    action="cards.card.issued",
-                    target=card,
-                    changes={"status": ("", card.status)},
-                )
-            )
+    # The cards still missing, issued in one statement (the unique constraint keeps one valid per enrollment).
+    issued = Card.objects.bulk_create(
+        [Card(enrollment=e, issued_by=actor) for e in enrollments if e.pk not in valid]
+    )
+    valid.update({card.enrollment_id: card for card in issued})
+    entries = [
+        audit_entry(
+            actor=actor, action="cards.card.issued", target=card, changes={"status": ("", card.status)}
+        )
+        for card in issued
+    ]
     now = timezone.now()
     for card in valid.values():
         before = card.status
