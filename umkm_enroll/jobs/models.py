@@ -25,6 +25,10 @@ class Job(models.Model):
         ARREARS_EXPORT = "arrears_export", _("Arrears export")
         PAYMENT_FILE = "payment_file", _("Payment file import")
         CARD_BATCH = "card_batch", _("Card printing")
+        IMPORT_CHECK = "import_check", _("People list check")
+        IMPORT_COMMIT = "import_commit", _("People list import")
+        LIST_EXPORT = "list_export", _("List export")
+        MONTHLY_REPORT = "monthly_report", _("Monthly report")
 
     # The Celery task that runs each kind (it takes the job id only).
     TASKS: dict[str, str] = {
