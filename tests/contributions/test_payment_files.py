@@ -28,6 +28,7 @@ from members.models import Enrollment, Member
 from tests.conftest import wait_until
 from tests.factories import OfficeFactory, UserFactory, make_member, make_submitted_enrollments
 from tests.helpers import login_verified
+from umkm_enroll import spreadsheets
 from umkm_enroll.accounts.models import Role, User
 from umkm_enroll.audit.models import AuditEntry
 from umkm_enroll.jobs.models import Job
@@ -272,7 +273,7 @@ def zip_bomb(uncompressed: int) -> bytes:
 
 
 def test_a_zip_bomb_workbook_is_refused_from_its_directory_at_once():
-    bomb = zip_bomb(pf.MAX_XLSX_PART_BYTES + (16 << 20))
+    bomb = zip_bomb(spreadsheets.MAX_XLSX_PART_BYTES + (16 << 20))
     assert len(bomb) < 2 * 1024 * 1024
     started = time.monotonic()
     with pytest.raises(pf.PaymentFileError, match="MB"):
@@ -288,7 +289,7 @@ def test_a_workbook_declaring_a_dtd_is_refused():
             '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><worksheet>&a;</worksheet>',
         )
     with pytest.raises(pf.PaymentFileError):
-        pf.check_xlsx(buffer.getvalue())
+        spreadsheets.check_xlsx(buffer.getvalue())
 
 
 # --- Processing ----------------------------------------------------------------------------------------
@@ -566,7 +567,7 @@ def test_the_upload_page_accepts_a_file_and_a_second_upload_points_to_the_first(
 def test_a_refused_file_is_shown_beside_the_field_and_nothing_is_stored(monkeypatch):
     client = client_of(finance_user())
     url = reverse("contributions:payment_file_upload")
-    bomb = zip_bomb(pf.MAX_XLSX_PART_BYTES + (16 << 20))
+    bomb = zip_bomb(spreadsheets.MAX_XLSX_PART_BYTES + (16 << 20))
     started = time.monotonic()
     response = client.post(url, {"file": SimpleUploadedFile("bom.xlsx", bomb)})
     assert time.monotonic() - started < 2
