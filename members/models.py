@@ -43,9 +43,34 @@ class MemberQuerySet(models.QuerySet["Member"]):
         return self.filter(merged_into__isnull=True)
 
 
+class ImportBatchQuerySet(models.QuerySet["ImportBatch"]):
+    def visible_to(self, user) -> ImportBatchQuerySet:
+        """A list is seen by its office (national users see all)."""
+        from umkm_enroll.accounts.scoping import scope_of
+
+        if scope_of(user).everything:
+            return self
+        if getattr(user, "office_id", None) is None:
+            return self.none()
+        return self.filter(office_id=user.office_id)
+
+
 class ImportBatch(models.Model):
     """A list of people brought in together (an aid programme's list, a survey): the unit an officer can
-    filter the queue by. The bulk import fills it; people entered one by one have none."""
+    filter the queue by. People entered one by one have none.
+
+    A bulk import (members/imports.py) goes uploaded -> mapped -> checking -> checked (the preview) ->
+    committing -> committed. Its rows wait in ImportRow between the check and the commit.
+    """
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Columns to confirm")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked: ready to import")
+        COMMITTING = "committing", _("Importing")
+        COMMITTED = "committed", _("Imported")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     label = models.CharField(_("name"), max_length=200)
     office = models.ForeignKey(
@@ -60,6 +85,70 @@ class ImportBatch(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # --- the file (stored encrypted: it holds full NIKs; deleted after IMPORT_KEEP_DAYS) ---
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.COMMITTED)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    file_format = models.CharField(_("format"), max_length=4, blank=True)
+    file_size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
+    stored_name = models.CharField(_("stored file"), max_length=100, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("separator"), max_length=1, blank=True)
+    same_as = models.ForeignKey(
+        "self",
+        verbose_name=_("same file as"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # --- the columns: the header row, the file's headers, field -> column index, defaults ---
+    header_row = models.PositiveIntegerField(_("header row"), default=0)
+    headers = models.JSONField(_("headers"), default=list, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    defaults = models.JSONField(_("values for missing columns"), default=dict, blank=True)
+    # --- counts (set by the check, then by the commit) ---
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_valid = models.PositiveIntegerField(_("valid rows"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("invalid rows"), default=0)
+    rows_duplicate_file = models.PositiveIntegerField(_("repeated in the file"), default=0)
+    rows_duplicate_registry = models.PositiveIntegerField(_("already registered"), default=0)
+    rows_possible_duplicate = models.PositiveIntegerField(_("possible duplicates"), default=0)
+    rows_created = models.PositiveIntegerField(_("people registered"), default=0)
+    enrollments_submitted = models.PositiveIntegerField(_("enrollments submitted"), default=0)
+    enrollments_skipped = models.PositiveIntegerField(_("enrollments not submitted"), default=0)
+    # --- the work ---
+    check_job = models.ForeignKey(
+        "jobs.Job",
+        verbose_name=_("check job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    commit_job = models.ForeignKey(
+        "jobs.Job",
+        verbose_name=_("import job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Enrollment options chosen at the commit (payer, programme id, bank, start, risk class, scheme).
+    submit_options = models.JSONField(_("enrollment options"), default=dict, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    committed_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    report_name = models.CharField(_("error report"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    objects = ImportBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("import batch")
@@ -68,6 +157,101 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rows_invalid + self.rows_duplicate_file
+
+
+class ImportMapping(models.Model):
+    """A column header an office confirmed for a field: proposed first the next time it appears."""
+
+    office = models.ForeignKey("accounts.Office", on_delete=models.CASCADE, related_name="+")
+    header = models.CharField(_("header"), max_length=200)
+    field = models.CharField(_("field"), max_length=40)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("remembered column")
+        verbose_name_plural = _("remembered columns")
+        constraints = [models.UniqueConstraint(fields=["office", "header"], name="import_mapping_once")]
+
+    def __str__(self) -> str:
+        return f"{self.header} -> {self.field}"
+
+
+class ImportRow(models.Model):
+    """A checked row of an import waiting for the commit: the registry values (NIK encrypted, as in Member),
+    or the problems and the cells as written (for the error report). Deleted when the import is committed
+    or expires."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        INVALID = "invalid", _("Invalid")
+        DUPLICATE_FILE = "dup_file", _("Repeated in the file")
+        DUPLICATE_REGISTRY = "dup_registry", _("Already registered")
+        CREATED = "created", _("Registered")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    cells = models.JSONField(_("cells as written"), null=True, blank=True)
+    first_row = models.PositiveIntegerField(_("first row with this NIK"), null=True, blank=True)
+    existing_member_id = models.BigIntegerField(_("registered person"), null=True, blank=True)
+    existing_visible = models.BooleanField(default=False)
+    possible_duplicate = models.BooleanField(_("possible duplicate"), default=False)
+    member_id = models.BigIntegerField(_("person created"), null=True, blank=True)
+    # The registry values (see Member).
+    nik_ciphertext = models.BinaryField(null=True)
+    nik_key_id = models.CharField(max_length=16, blank=True)
+    nik_digest = models.CharField(max_length=64, blank=True)
+    nik_masked = models.CharField(max_length=16, blank=True)
+    nik_regency_code = models.CharField(max_length=5, blank=True)
+    nik_district_code = models.CharField(max_length=8, blank=True)
+    kk_ciphertext = models.BinaryField(null=True)
+    kk_key_id = models.CharField(max_length=16, blank=True)
+    kk_masked = models.CharField(max_length=16, blank=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    name_search = models.CharField(max_length=150, blank=True)
+    name_tokens = ArrayField(models.CharField(max_length=60), default=list)
+    birth_place = models.CharField(max_length=100, blank=True)
+    birth_date = models.DateField(null=True)
+    sex = models.CharField(max_length=1, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    province_id = models.CharField(max_length=13, blank=True)
+    regency_id = models.CharField(max_length=13, blank=True)
+    district_id = models.CharField(max_length=13, blank=True)
+    village_id = models.CharField(max_length=13, blank=True)
+    phone = models.CharField(max_length=16, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    occupation = models.CharField(max_length=120, blank=True)
+    business_name = models.CharField(max_length=150, blank=True)
+    nib = models.CharField(max_length=13, blank=True)
+    kind = models.CharField(max_length=3, blank=True)
+    monthly_income = models.BigIntegerField(null=True)
+    monthly_wage = models.BigIntegerField(null=True)
+    cooperative_id = models.BigIntegerField(null=True)
+    employer_member_id = models.BigIntegerField(null=True)
+    employer_cooperative_id = models.BigIntegerField(null=True)
+    aid_bpum = models.BooleanField(default=False)
+    aid_kur = models.BooleanField(default=False)
+    heir_name = models.CharField(max_length=150, blank=True)
+    heir_relation = models.CharField(max_length=10, blank=True)
+    heir_phone = models.CharField(max_length=16, blank=True)
+    audit_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("import row")
+        verbose_name_plural = _("import rows")
+        constraints = [models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_once")]
+        indexes = [
+            # The preview's samples and counts per status; the commit walks the valid rows in order.
+            models.Index(fields=["batch", "status", "row_number"], name="import_row_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number}"
 
 
 class Member(models.Model):

@@ -80,6 +80,11 @@ if not CARD_SIGNING_KEY:
 CARD_BATCH_PART = env_int("CARD_BATCH_PART", 1000)
 CARD_BATCH_LIMIT = env_int("CARD_BATCH_LIMIT", 200_000)
 CARD_BATCH_KEEP_DAYS = env_int("CARD_BATCH_KEEP_DAYS", 14)
+# Bulk import of people lists (members/imports.py).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 10_000)
+IMPORT_KEEP_DAYS = env_int("IMPORT_KEEP_DAYS", 14)
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # Public card verifications allowed per minute from one address.
 VERIFY_RATE_LIMIT_PER_MINUTE = env_int("VERIFY_RATE_LIMIT_PER_MINUTE", 30)
@@ -347,6 +352,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Card batch files past CARD_BATCH_KEEP_DAYS are deleted (daily).
     "purge-card-batches": {"task": "cards.purge_batches", "schedule": crontab(minute=50, hour=2)},
+    # Uploaded people lists (encrypted), their staged rows and error reports after IMPORT_KEEP_DAYS.
+    "purge-imports": {"task": "members.imports_purge", "schedule": crontab(minute=55, hour=2)},
     "monthly-contribution-run": {
         "task": "contributions.run_month",
         "schedule": crontab(minute=15, hour=0, day_of_month=1),

@@ -81,6 +81,12 @@ MONTHS = {
 PLAIN_TYPES = (str, int, float, date, time, timedelta, type(None))
 
 
+# A text cell starting with one of these is a formula to a spreadsheet program.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Control characters XML 1.0 cannot hold (an XLSX cell with one would not open).
+_NOT_XML = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+
+
 class SpreadsheetError(Exception):
     """A file refused, with a message for the user."""
 
@@ -345,3 +351,47 @@ def xlsx_values(content: bytes, *, max_columns: int = MAX_COLUMNS) -> Iterator[t
             _("Row %(row)s of the workbook cannot be read: open it in Excel and save it again.")
             % {"row": number + 1}
         ) from error
+
+
+# --- Writing --------------------------------------------------------------------------------------------
+
+
+def formula_safe(text: str) -> str:
+    """A text cell a spreadsheet will not run (CSV): a leading = + - @, tab or line break gets a quote."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def write_xlsx(
+    target: Any, header: list[Any], rows: Iterator[list[Any]] | list[list[Any]], *, title: str
+) -> None:
+    """A one-sheet workbook, streamed (write-only), header bold and frozen; every text cell is stored as
+    text, never as a formula, whatever it starts with."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(50, len(str(name)) + 2))
+    bold = Font(bold=True)
+
+    def cells(row: list[Any], font: Any = None) -> list[Any]:
+        out: list[Any] = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=value.translate(_NOT_XML))
+                cell.data_type = "s"  # openpyxl would make "=..." a formula
+                if font is not None:
+                    cell.font = font
+                out.append(cell)
+            else:
+                out.append(value)
+        return out
+
+    sheet.append(cells([str(name) for name in header], bold))
+    for row in rows:
+        sheet.append(cells(row))
+    workbook.save(target)

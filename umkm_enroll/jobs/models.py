@@ -37,6 +37,8 @@ class Job(models.Model):
         Kind.ARREARS_EXPORT: "contributions.arrears_export",
         Kind.PAYMENT_FILE: "contributions.payment_file_process",
         Kind.CARD_BATCH: "cards.render_batch",
+        Kind.IMPORT_CHECK: "members.import_check",
+        Kind.IMPORT_COMMIT: "members.import_commit",
     }
 
     class Status(models.TextChoices):

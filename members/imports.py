@@ -1,0 +1,1191 @@
+"""Bulk import of people from Excel and CSV lists: upload, columns, check, preview, commit, error report.
+
+1. `import_upload` refuses what is not a usable list (size, format, macros, zip bombs, DTDs, too many rows,
+   no header row), stores the file encrypted (it holds full NIKs) and proposes the columns: the header row
+   is found among the first rows by the names people write, the office's earlier choices first. The same
+   file uploaded again by the office is recognised (`SameFile`).
+2. `import_confirm` records the columns the operator confirmed (remembered for the office) and starts the
+   check, a Job (`import_check_run`): every row is read with members/import_rules.py, the NIK encrypted as
+   in the registry, and the rows are copied (COPY) into ImportRow a chunk per transaction with the job's
+   cursor, so a killed worker resumes after the last committed chunk. Then, set-based: NIKs already in the
+   registry (anywhere: a person outside the user's area is only said to be registered elsewhere), possible
+   duplicates (same name and birth date, or same phone), the counts, and the error report (the operator's
+   own columns, only the rows to fix, with a column saying per row the field, the problem and the fix).
+3. `import_commit` starts the commit Job (`import_commit_run`): the valid rows go into the registry with
+   one INSERT ... SELECT per chunk (ON CONFLICT on the NIK digest: a person is never stored twice, even
+   when a chunk is redone or someone registered the NIK meanwhile), with their audit entries and, when
+   asked, their submitted enrollments, the job's cursor committed in the same transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from umkm_enroll import spreadsheets as sheets
+from umkm_enroll.accounts.scoping import scope_of
+from umkm_enroll.audit.masking import mask_name
+from umkm_enroll.audit.services import audit_record
+from umkm_enroll.jobs import services as jobs
+from umkm_enroll.jobs.models import Job
+from umkm_enroll.regions.models import District, Province, Regency, Village
+
+from . import nik as nik_rules
+from .import_rules import FIELD_BY_NAME, Catalog, RowReader, find_header, key
+from .models import ImportBatch, ImportMapping, ImportRow, Member, Payer
+from .regions_catalog import region_catalog
+from .services import KK_PURPOSE, NIK_PURPOSE
+from .vault import vault
+
+logger = logging.getLogger(__name__)
+
+HEADER_SEARCH_ROWS = 30
+FILE_PURPOSE = "import-file"
+# Columns the check needs, directly or through a default chosen at the mapping.
+NEEDED = (
+    "nik",
+    "full_name",
+    "birth_date",
+    "sex",
+    "address",
+    "regency",
+    "district",
+    "village",
+    "occupation",
+    "kind",
+)
+DEFAULTABLE = ("occupation", "kind", "monthly_income", "regency")
+# The staging columns copied from a checked row, in COPY order.
+ROW_COLUMNS = (
+    "batch_id",
+    "row_number",
+    "status",
+    "problems",
+    "cells",
+    "first_row",
+    "possible_duplicate",
+    "existing_visible",
+    "nik_ciphertext",
+    "nik_key_id",
+    "nik_digest",
+    "nik_masked",
+    "nik_regency_code",
+    "nik_district_code",
+    "kk_ciphertext",
+    "kk_key_id",
+    "kk_masked",
+    "full_name",
+    "name_search",
+    "name_tokens",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address",
+    "province_id",
+    "regency_id",
+    "district_id",
+    "village_id",
+    "phone",
+    "email",
+    "occupation",
+    "business_name",
+    "nib",
+    "kind",
+    "monthly_income",
+    "monthly_wage",
+    "cooperative_id",
+    "employer_member_id",
+    "employer_cooperative_id",
+    "aid_bpum",
+    "aid_kur",
+    "heir_name",
+    "heir_relation",
+    "heir_phone",
+    "audit_label",
+)
+# The registry columns a committed row fills (the same names in ImportRow and Member).
+MEMBER_COLUMNS = (
+    "nik_ciphertext",
+    "nik_key_id",
+    "nik_digest",
+    "nik_masked",
+    "nik_regency_code",
+    "nik_district_code",
+    "kk_ciphertext",
+    "kk_key_id",
+    "kk_masked",
+    "full_name",
+    "name_search",
+    "name_tokens",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address",
+    "province_id",
+    "regency_id",
+    "district_id",
+    "village_id",
+    "phone",
+    "email",
+    "occupation",
+    "business_name",
+    "nib",
+    "kind",
+    "monthly_income",
+    "monthly_wage",
+    "cooperative_id",
+    "employer_member_id",
+    "employer_cooperative_id",
+    "aid_bpum",
+    "aid_kur",
+    "heir_name",
+    "heir_relation",
+    "heir_phone",
+)
+# A row that is not stored: its registry columns empty (NULL where the column allows it).
+_NULLABLE = {
+    "nik_ciphertext",
+    "kk_ciphertext",
+    "birth_date",
+    "monthly_income",
+    "monthly_wage",
+    "cooperative_id",
+    "employer_member_id",
+    "employer_cooperative_id",
+}
+_EMPTY_TAIL = tuple(
+    None
+    if name in _NULLABLE
+    else False
+    if name in {"possible_duplicate", "existing_visible", "aid_bpum", "aid_kur"}
+    else []
+    if name == "name_tokens"
+    else ""
+    for name in ROW_COLUMNS[6:]
+)
+REPORT_COLUMN = "Keterangan kesalahan (kolom ini diabaikan saat diunggah lagi)"
+ROW_COLUMN = "Baris asal"
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "IMPORT_MAX_ROWS", 200_000))
+
+
+def chunk_rows() -> int:
+    return int(getattr(settings, "IMPORT_CHUNK_ROWS", 10_000))
+
+
+def keep_days() -> int:
+    return int(getattr(settings, "IMPORT_KEEP_DAYS", 14))
+
+
+class ImportError_(Exception):
+    """A refusal with a message for the user."""
+
+
+class SameFile(ImportError_):
+    def __init__(self, earlier: ImportBatch) -> None:
+        super().__init__(
+            _("This file was already uploaded on %(date)s (“%(label)s”).")
+            % {
+                "date": timezone.localtime(earlier.created_at).strftime("%d/%m/%Y %H:%M"),
+                "label": earlier.label,
+            }
+        )
+        self.earlier = earlier
+
+
+# --- Files ----------------------------------------------------------------------------------------------
+
+
+def imports_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _store(content: bytes) -> str:
+    """Encrypt and write a file holding personal data; returns its stored name."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    box = vault()
+    nonce = os.urandom(12)
+    sealed = AESGCM(box.keys[box.current_key_id]).encrypt(nonce, content, FILE_PURPOSE.encode())
+    name = f"{uuid.uuid4().hex}.{box.current_key_id}.bin"
+    (imports_dir() / name).write_bytes(nonce + sealed)
+    return name
+
+
+def _load(name: str) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key_id = name.split(".")[1]
+    blob = (imports_dir() / name).read_bytes()
+    return AESGCM(vault().keys[key_id]).decrypt(blob[:12], blob[12:], FILE_PURPOSE.encode())
+
+
+def _delete(name: str) -> None:
+    if name:
+        (imports_dir() / name).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A stored file opened for reading."""
+
+    format: str
+    content: bytes
+    encoding: str = ""
+    delimiter: str = ""
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        if self.format == sheets.XLSX:
+            return sheets.xlsx_values(self.content)
+        text, _encoding = sheets.decode_csv(self.content)
+        return sheets.csv_rows(text, self.delimiter)
+
+
+def _source(batch: ImportBatch) -> Source:
+    return Source(batch.file_format, _load(batch.stored_name), batch.encoding, batch.delimiter)
+
+
+def _too_many_rows() -> str:
+    return _("The file has more than %(limit)s rows: split it into smaller files.") % {
+        "limit": f"{max_rows():,}".replace(",", ".")
+    }
+
+
+def _no_header() -> str:
+    return _(
+        "No header row was found in the first %(rows)s rows: the list needs a row naming its columns, "
+        "at least “NIK” or “Nama Lengkap” and two others (download the template to see them)."
+    ) % {"rows": HEADER_SEARCH_ROWS}
+
+
+def remembered_for(office_id: int | None) -> dict[str, str]:
+    if office_id is None:
+        return {}
+    return dict(ImportMapping.objects.filter(office_id=office_id).values_list("header", "field"))
+
+
+def _read_layout(content: bytes, remembered: dict[str, str]) -> tuple[Source, int, list[Any], dict[str, int]]:
+    """Format, header row, the header's cells and the proposed mapping."""
+    fmt = sheets.sniff_format(content)
+    if fmt == sheets.XLSX:
+        source = Source(fmt, content)
+        if sheets.xlsx_row_bound(content) > max_rows() + HEADER_SEARCH_ROWS:
+            raise ImportError_(_too_many_rows())
+        head = list(islice(source.rows(), HEADER_SEARCH_ROWS))
+        try:
+            number, mapping = find_header(head, remembered)
+        except LookupError:
+            raise ImportError_(_no_header()) from None
+        return source, number, dict(head)[number], mapping
+    text, encoding = sheets.decode_csv(content)
+    best: tuple[Source, int, list[Any], dict[str, int]] | None = None
+    for delimiter in (";", ",", "\t", "|"):
+        source = Source(fmt, content, encoding, delimiter)
+        head = list(islice(sheets.csv_rows(text, delimiter), HEADER_SEARCH_ROWS))
+        try:
+            number, mapping = find_header(head, remembered)
+        except LookupError:
+            continue
+        if best is None or len(mapping) > len(best[3]):
+            best = (source, number, dict(head)[number], mapping)
+    if best is None:
+        raise ImportError_(_no_header())
+    if text.count("\n") > max_rows() + HEADER_SEARCH_ROWS + 1:
+        # A bound (a quoted cell may hold a line break); the check counts exactly.
+        raise ImportError_(_too_many_rows())
+    return best
+
+
+@transaction.atomic
+def import_upload(
+    *, actor: Any, name: str, content: bytes, label: str = "", again: bool = False
+) -> ImportBatch:
+    """Accept a list and propose its columns (the batch waits for the operator's confirmation)."""
+    if actor.office_id is None:
+        raise ImportError_(_("Only an office's user can import a list of people."))
+    if not content:
+        raise ImportError_(_("The file is empty."))
+    if len(content) > max_bytes():
+        raise ImportError_(
+            _("The file is larger than %(size)s MB: split it into smaller files.")
+            % {"size": max_bytes() // 2**20}
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = (
+        ImportBatch.objects.filter(office_id=actor.office_id, sha256=digest)
+        .exclude(status=ImportBatch.Status.CANCELLED)
+        .first()
+    )
+    if earlier is not None and not again:
+        raise SameFile(earlier)
+    try:
+        source, header_row, header_cells, mapping = _read_layout(content, remembered_for(actor.office_id))
+    except sheets.SpreadsheetError as error:
+        raise ImportError_(str(error)) from None
+    batch = ImportBatch.objects.create(
+        label=(label or Path(name).stem)[:200],
+        office_id=actor.office_id,
+        created_by=actor,
+        status=ImportBatch.Status.UPLOADED,
+        file_name=Path(name).name[:200],
+        file_format=source.format,
+        file_size=len(content),
+        sha256=digest,
+        stored_name=_store(content),
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        same_as=earlier,
+        header_row=header_row,
+        headers=[sheets.cell_text(cell)[:100] for cell in header_cells],
+        mapping=mapping,
+    )
+    audit_record(
+        actor=actor,
+        action="members.import.uploaded",
+        target=batch,
+        changes={"file": (None, batch.file_name), "size": (None, batch.file_size)},
+    )
+    return batch
+
+
+def sample_rows(batch: ImportBatch, count: int = 3) -> list[list[str]]:
+    """The first data rows under the header, as text, for the mapping page."""
+    rows = []
+    for number, cells in _source(batch).rows():
+        if number <= batch.header_row or all(sheets.cell_text(cell) == "" for cell in cells):
+            continue
+        rows.append([sheets.cell_text(cell)[:60] for cell in cells[: len(batch.headers)]])
+        if len(rows) == count:
+            break
+    return rows
+
+
+def mapping_problems(
+    batch: ImportBatch, mapping: dict[str, int], defaults: dict[str, Any], actor: Any
+) -> list[str]:
+    problems = []
+    used: dict[int, str] = {}
+    for name, index in mapping.items():
+        if name not in FIELD_BY_NAME or not 0 <= index < len(batch.headers):
+            problems.append(_("Unknown column choice."))
+        elif index in used:
+            problems.append(_("The column “%(header)s” is chosen twice.") % {"header": batch.headers[index]})
+        used[index] = name
+    single_regency = _single_regency(actor)
+    for name in NEEDED:
+        if name in mapping or defaults.get(name):
+            continue
+        if name == "birth_date" and "birth_place_date" in mapping:
+            continue
+        if name == "regency" and single_regency:
+            continue
+        problems.append(
+            _("Choose the column for “%(field)s”: the registry requires it.")
+            % {"field": FIELD_BY_NAME[name].header}
+        )
+    if "birth_place" not in mapping and "birth_place_date" not in mapping:
+        problems.append(
+            _("Choose the column for “%(field)s”: the registry requires it.")
+            % {"field": FIELD_BY_NAME["birth_place"].header}
+        )
+    return problems
+
+
+def _single_regency(actor: Any) -> str:
+    scope = scope_of(actor)
+    if scope.everything or len(scope.regency_codes) != 1:
+        return ""
+    return next(iter(scope.regency_codes))
+
+
+@transaction.atomic
+def import_confirm(
+    *, batch: ImportBatch, mapping: dict[str, int], defaults: dict[str, Any], actor: Any
+) -> Job:
+    """Record the confirmed columns (remembered for the office) and start the check."""
+    batch = ImportBatch.objects.visible_to(actor).select_for_update().get(pk=batch.pk)
+    if batch.status not in {ImportBatch.Status.UPLOADED, ImportBatch.Status.CHECKED}:
+        raise ImportError_(_("This list is already being imported."))
+    problems = mapping_problems(batch, mapping, defaults, actor)
+    if problems:
+        raise ImportError_(" ".join(problems))
+    for name, index in mapping.items():
+        header = key(batch.headers[index])
+        if header:
+            ImportMapping.objects.update_or_create(
+                office_id=batch.office_id, header=header, defaults={"field": name}
+            )
+    ImportRow.objects.filter(batch=batch).delete()
+    job = jobs.job_create(kind=Job.Kind.IMPORT_CHECK, actor=actor)
+    job.params = {"batch": batch.pk}
+    job.save(update_fields=["params"])
+    batch.mapping = mapping
+    batch.defaults = {name: value for name, value in defaults.items() if name in DEFAULTABLE and value}
+    batch.status = ImportBatch.Status.CHECKING
+    batch.check_job = job
+    batch.save(update_fields=["mapping", "defaults", "status", "check_job"])
+    audit_record(
+        actor=actor, action="members.import.confirmed", target=batch, changes={"mapping": (None, mapping)}
+    )
+    _queue(job)
+    return job
+
+
+def _queue(job: Job) -> None:
+    from umkm_enroll.celery import app
+
+    transaction.on_commit(lambda: app.send_task(Job.TASKS[job.kind], args=[job.pk]))
+
+
+# --- The check ------------------------------------------------------------------------------------------
+
+
+def build_catalog(batch: ImportBatch, actor: Any, today: date) -> Catalog:
+    """The reference data of the rules, for the user's area."""
+    from cooperatives.models import Cooperative
+
+    scope = scope_of(actor)
+    catalog = Catalog(regions=region_catalog(), today=today, digest=_digest)
+    catalog.allowed_regencies = None if scope.everything else frozenset(scope.regency_codes)
+    catalog.default_regency = str(batch.defaults.get("regency") or _single_regency(actor))
+    for code, name in Province.objects.values_list("code", "name"):
+        catalog.provinces[key(name)] = code
+    for code, name, province in Regency.objects.filter(active=True).values_list(
+        "code", "name", "province_id"
+    ):
+        full = key(name)
+        catalog.regencies[full] = code
+        catalog.regency_province[code] = province
+        bare = full.split(" ", 1)[1] if full.startswith(("kabupaten ", "kota ")) else full
+        catalog.regencies_bare.setdefault(bare, []).append(code)
+    districts = District.objects.filter(active=True)
+    villages = Village.objects.filter(active=True)
+    if catalog.allowed_regencies is not None:
+        districts = districts.filter(regency_id__in=catalog.allowed_regencies)
+        villages = villages.filter(district__regency_id__in=catalog.allowed_regencies)
+    for code, name, regency in districts.values_list("code", "name", "regency_id"):
+        catalog.districts[(regency, key(name))] = code
+        catalog.district_codes.add(code)
+    for code, name, district in villages.values_list("code", "name", "district_id").iterator(
+        chunk_size=20_000
+    ):
+        catalog.villages[(district, key(name))] = code
+        catalog.village_codes.add(code)
+    for pk, number, name in Cooperative.objects.visible_to(actor).values_list("pk", "nik_koperasi", "name"):
+        catalog.cooperatives.setdefault(key(name), pk)
+        if number:
+            catalog.cooperatives[key(number)] = pk
+    for field_name, value in batch.defaults.items():
+        if field_name in DEFAULTABLE:
+            catalog.defaults[field_name] = value
+    return catalog
+
+
+def _digest(nik: str) -> str:
+    return vault().digest(nik, purpose=NIK_PURPOSE)
+
+
+def _employers(batch: ImportBatch, actor: Any, source: Source) -> dict[str, int]:
+    """Registered, visible people named as employers in the file: digest -> id."""
+    index = batch.mapping.get("employer_nik")
+    if index is None:
+        return {}
+    digests = set()
+    for number, cells in source.rows():
+        if number > batch.header_row and index < len(cells):
+            text = nik_rules.normalize(sheets.cell_text(cells[index]))
+            if text:
+                digests.add(_digest(text))
+    found = Member.objects.visible_to(actor).current().filter(nik_digest__in=digests)
+    return dict(found.values_list("nik_digest", "pk"))
+
+
+def _staged(
+    batch_id: int, number: int, result: Any, cells: list[Any], seen: dict[str, int]
+) -> tuple[Any, ...]:
+    values = result.values
+    status = ImportRow.Status.VALID
+    problems = [str(problem) for problem in result.problems]
+    first_row = None
+    digest = ""
+    if not problems and result.nik_info is not None:
+        digest = _digest(result.nik)
+        first_row = seen.get(digest)
+        if first_row is None:
+            seen[digest] = number
+        else:
+            status = ImportRow.Status.DUPLICATE_FILE
+            problems = [
+                _(
+                    "NIK: the same NIK as row %(row)s of this file. If this is another person, correct the "
+                    "NIK "
+                    "against the e-KTP; if it is the same person, delete this row."
+                )
+                % {"row": first_row}
+            ]
+    elif problems:
+        status = ImportRow.Status.INVALID
+    if status != ImportRow.Status.VALID:
+        kept = [sheets.cell_text(cell)[:500] for cell in cells]
+        return (batch_id, number, status, problems, kept, first_row, *_EMPTY_TAIL)
+    box = vault()
+    nik_cipher, nik_key = box.encrypt(result.nik, purpose=NIK_PURPOSE)
+    kk_cipher, kk_key, kk_masked = None, "", ""
+    if result.kk:
+        kk_cipher, kk_key = box.encrypt(result.kk, purpose=KK_PURPOSE)
+        kk_masked = nik_rules.mask(result.kk)
+    info = result.nik_info
+    return (
+        batch_id,
+        number,
+        status,
+        [],
+        None,
+        None,
+        False,
+        False,
+        nik_cipher,
+        nik_key,
+        digest,
+        nik_rules.mask(result.nik),
+        info.regency_code,
+        info.district_code,
+        kk_cipher,
+        kk_key,
+        kk_masked,
+        values["full_name"],
+        values["name_search"],
+        values["name_tokens"],
+        values["birth_place"],
+        values["birth_date"],
+        values["sex"],
+        values["address"],
+        values["province_id"],
+        values["regency_id"],
+        values["district_id"],
+        values["village_id"],
+        values["phone"],
+        values["email"],
+        values["occupation"],
+        values["business_name"],
+        values["nib"],
+        values["kind"],
+        values["monthly_income"],
+        values["monthly_wage"],
+        values["cooperative_id"],
+        values["employer_member_id"],
+        values["employer_cooperative_id"],
+        values["aid_bpum"],
+        values["aid_kur"],
+        values["heir_name"],
+        values["heir_relation"],
+        values["heir_phone"],
+        mask_name(values["full_name"]),
+    )
+
+
+def _copy_rows(rows: list[tuple[Any, ...]]) -> None:
+    from psycopg.types.json import Jsonb
+
+    columns = ", ".join(ROW_COLUMNS)
+    statement = f"COPY members_importrow ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                (
+                    row[0],
+                    row[1],
+                    row[2],
+                    Jsonb(row[3]),
+                    Jsonb(row[4]) if row[4] is not None else None,
+                    *row[5:],
+                )
+            )
+
+
+def _batch_of(job: Job) -> ImportBatch:
+    return ImportBatch.objects.select_related("office", "created_by").get(pk=job.params["batch"])
+
+
+def import_check_run(job_id: int) -> None:
+    """The body of the check Job: resumable after the last committed chunk."""
+    if not jobs.job_start(job_id=job_id):
+        return
+    job = Job.objects.get(pk=job_id)
+    batch = _batch_of(job)
+    actor = batch.created_by
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            _check(job, batch, actor)
+        except sheets.SpreadsheetError as error:
+            _fail(job, batch, str(error))
+        except Exception:
+            logger.exception("import check %s failed", batch.pk)
+            raise
+
+
+def _fail(job: Job, batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, error=message)
+    jobs.job_fail(job_id=job.pk, error=message)
+
+
+def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
+    source = _source(batch)
+    today = timezone.localdate()
+    catalog = build_catalog(batch, actor, today)
+    catalog.employers = _employers(batch, actor, source)
+    reader = RowReader(
+        {name: int(index) for name, index in batch.mapping.items()},
+        {name: str(batch.headers[int(index)]) for name, index in batch.mapping.items()},
+        catalog,
+    )
+    cursor = int(job.result.get("cursor", 0))
+    seen = dict(
+        ImportRow.objects.filter(batch=batch, status=ImportRow.Status.VALID).values_list(
+            "nik_digest", "row_number"
+        )
+    )
+    size = chunk_rows()
+    pending: list[tuple[Any, ...]] = []
+    last = cursor
+    counted = int(job.result.get("rows", 0))
+    limit = max_rows()
+    for number, cells in source.rows():
+        if number <= batch.header_row:
+            continue
+        if all(cell is None or cell == "" for cell in cells):
+            continue
+        counted_here = number > cursor
+        if not counted_here:
+            continue
+        counted += 1
+        if counted > limit:
+            _fail(job, batch, _too_many_rows())
+            return
+        pending.append(_staged(batch.pk, number, reader.read(cells), cells, seen))
+        last = number
+        if len(pending) >= size:
+            _commit_check_chunk(job, pending, last, counted)
+            pending = []
+    if pending:
+        _commit_check_chunk(job, pending, last, counted)
+    if not counted:
+        _fail(
+            job,
+            batch,
+            _("The file has a header row (row %(row)s) but no rows under it.") % {"row": batch.header_row},
+        )
+        return
+    _finish_check(job, batch, actor)
+
+
+@transaction.atomic
+def _commit_check_chunk(job: Job, rows: list[tuple[Any, ...]], last: int, counted: int) -> None:
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    if int(locked.result.get("cursor", 0)) >= last:
+        return  # another run of this job committed it
+    _copy_rows(rows)
+    locked.result = {**locked.result, "cursor": last, "rows": counted}
+    locked.done = counted
+    locked.total = max(locked.total, counted)
+    jobs.job_heartbeat(locked)
+    locked.save(update_fields=["result", "done", "total", "heartbeat_at"])
+    job.result = locked.result
+
+
+def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
+    scope = scope_of(actor)
+    with connection.cursor() as cursor:
+        # The staged rows were just written: fresh statistics give the joins below their index plans.
+        cursor.execute("ANALYZE members_importrow")
+    with transaction.atomic(), connection.cursor() as cursor:
+        # NIKs already in the registry, wherever the person lives.
+        cursor.execute(
+            """
+            UPDATE members_importrow AS r
+               SET status = 'dup_registry', existing_member_id = m.id,
+                   existing_visible = %s OR m.regency_id = ANY(%s)
+              FROM members_member AS m
+             WHERE r.batch_id = %s AND r.status = 'valid' AND m.nik_digest = r.nik_digest
+            """,
+            [scope.everything, list(scope.regency_codes), batch.pk],
+        )
+        # Possible duplicates under another NIK: the same normalised name and birth date, or the same phone,
+        # in the registry (each through its index) or among the list's own rows (counted in one pass).
+        cursor.execute(
+            """
+            UPDATE members_importrow AS r SET possible_duplicate = true
+              FROM members_member AS m
+             WHERE r.batch_id = %s AND r.status = 'valid' AND m.merged_into_id IS NULL
+               AND m.name_search = r.name_search AND m.birth_date = r.birth_date
+            """,
+            [batch.pk],
+        )
+        cursor.execute(
+            """
+            UPDATE members_importrow AS r SET possible_duplicate = true
+              FROM members_member AS m
+             WHERE r.batch_id = %s AND r.status = 'valid' AND r.phone <> '' AND m.merged_into_id IS NULL
+               AND m.phone = r.phone AND m.phone <> ''  -- the condition of the partial index member_phone
+            """,
+            [batch.pk],
+        )
+        cursor.execute(
+            """
+            WITH counted AS (
+                SELECT id, count(*) OVER (PARTITION BY name_search, birth_date) AS same_name,
+                       count(*) OVER (PARTITION BY phone) AS same_phone, phone
+                  FROM members_importrow WHERE batch_id = %s AND status = 'valid'
+            )
+            UPDATE members_importrow AS r SET possible_duplicate = true
+              FROM counted AS c
+             WHERE r.id = c.id AND (c.same_name > 1 OR (c.phone <> '' AND c.same_phone > 1))
+            """,
+            [batch.pk],
+        )
+    counts = dict(
+        ImportRow.objects.filter(batch=batch)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    possible = ImportRow.objects.filter(
+        batch=batch, status=ImportRow.Status.VALID, possible_duplicate=True
+    ).count()
+    report = _write_report(batch)
+    with transaction.atomic():
+        updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
+            status=ImportBatch.Status.CHECKED,
+            rows_total=sum(counts.values()),
+            rows_valid=counts.get(ImportRow.Status.VALID, 0),
+            rows_invalid=counts.get(ImportRow.Status.INVALID, 0),
+            rows_duplicate_file=counts.get(ImportRow.Status.DUPLICATE_FILE, 0),
+            rows_duplicate_registry=counts.get(ImportRow.Status.DUPLICATE_REGISTRY, 0),
+            rows_possible_duplicate=possible,
+            report_name=report,
+        )
+        if not updated:
+            _delete(report)
+        jobs.job_succeed(job_id=job.pk, result={**job.result, "counts": counts})
+
+
+def _report_rows(batch: ImportBatch) -> Iterator[list[str]]:
+    rows = (
+        ImportRow.objects.filter(
+            batch=batch, status__in=[ImportRow.Status.INVALID, ImportRow.Status.DUPLICATE_FILE]
+        )
+        .order_by("row_number")
+        .values_list("row_number", "cells", "problems")
+    )
+    width = len(batch.headers)
+    for number, cells, problems in rows.iterator(chunk_size=2000):
+        padded = (list(cells or []) + [""] * width)[:width]
+        yield [*padded, "; ".join(problems), str(number)]
+
+
+def _write_report(batch: ImportBatch) -> str:
+    """The rows to fix, in the operator's own columns, with the explanation: stored encrypted."""
+    header = [*batch.headers, REPORT_COLUMN, ROW_COLUMN]
+    rows = _report_rows(batch)
+    if batch.file_format == sheets.XLSX:
+        buffer = io.BytesIO()
+        sheets.write_xlsx(buffer, header, rows, title=_("Rows to fix"))
+        content = buffer.getvalue()
+    else:
+        text = io.StringIO()
+        writer = csv.writer(text, delimiter=batch.delimiter or ";", lineterminator="\r\n")
+        writer.writerow([sheets.formula_safe(cell) for cell in header])
+        for row in rows:
+            writer.writerow([sheets.formula_safe(cell) for cell in row])
+        encoding = "utf-8-sig" if batch.encoding in {"utf-8", "utf-8-sig", "utf-16", ""} else "cp1252"
+        content = text.getvalue().encode(encoding, errors="replace")
+    return _store(content)
+
+
+def report_file(*, batch: ImportBatch, actor: Any) -> tuple[bytes, str]:
+    """The error report's bytes and download name (audited: it holds the rows as written)."""
+    audit_record(actor=actor, action="members.import.report_downloaded", target=batch)
+    stem = Path(batch.file_name).stem or "daftar"
+    return _load(batch.report_name), f"{stem}-perbaiki.{batch.file_format}"
+
+
+# --- Preview --------------------------------------------------------------------------------------------
+
+
+def preview_samples(batch: ImportBatch, size: int = 10) -> dict[str, list[ImportRow]]:
+    rows = ImportRow.objects.filter(batch=batch).order_by("row_number")
+    fields = [
+        "row_number",
+        "status",
+        "problems",
+        "first_row",
+        "existing_member_id",
+        "existing_visible",
+        "full_name",
+        "nik_masked",
+        "regency_id",
+        "birth_date",
+        "possible_duplicate",
+    ]
+    return {
+        "valid": list(
+            rows.filter(status=ImportRow.Status.VALID, possible_duplicate=False).only(*fields)[:size]
+        ),
+        "invalid": list(rows.filter(status=ImportRow.Status.INVALID).only(*fields)[:size]),
+        "duplicate": list(
+            rows.filter(
+                status__in=[ImportRow.Status.DUPLICATE_FILE, ImportRow.Status.DUPLICATE_REGISTRY]
+            ).only(*fields)[:size]
+        ),
+        "possible": list(
+            rows.filter(status=ImportRow.Status.VALID, possible_duplicate=True).only(*fields)[:size]
+        ),
+    }
+
+
+# --- The commit -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """The enrollment submitted for each imported person, when asked."""
+
+    payer: str = Payer.SELF
+    sponsor_programme: int | None = None
+    bank: str = ""
+    requested_start: date | None = None
+    risk_class: str = ""
+    scheme: str = ""
+
+    def as_params(self) -> dict[str, Any]:
+        return {
+            "payer": self.payer,
+            "sponsor_programme": self.sponsor_programme,
+            "bank": self.bank,
+            "requested_start": self.requested_start.isoformat() if self.requested_start else None,
+            "risk_class": self.risk_class,
+            "scheme": self.scheme,
+        }
+
+    @classmethod
+    def from_params(cls, data: dict[str, Any]) -> SubmitOptions:
+        start = data.get("requested_start")
+        return cls(
+            payer=data.get("payer") or Payer.SELF,
+            sponsor_programme=data.get("sponsor_programme"),
+            bank=data.get("bank") or "",
+            requested_start=date.fromisoformat(start) if start else None,
+            risk_class=data.get("risk_class") or "",
+            scheme=data.get("scheme") or "",
+        )
+
+
+@transaction.atomic
+def import_commit(*, batch: ImportBatch, actor: Any, submit: SubmitOptions | None = None) -> Job:
+    """Start storing the valid rows (and submitting their enrollments when `submit` is given)."""
+    batch = ImportBatch.objects.visible_to(actor).select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.CHECKED:
+        raise ImportError_(
+            _("This list is not ready to import: it is %(status)s.") % {"status": batch.get_status_display()}
+        )
+    if not batch.rows_valid:
+        raise ImportError_(_("The list has no valid rows to import: correct the rows and upload them again."))
+    job = jobs.job_create(kind=Job.Kind.IMPORT_COMMIT, total=batch.rows_valid, actor=actor)
+    job.params = {"batch": batch.pk}
+    job.save(update_fields=["params"])
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.commit_job = job
+    batch.committed_by = actor
+    batch.submit_options = {"submit": submit is not None, **(submit.as_params() if submit else {})}
+    batch.save(update_fields=["status", "commit_job", "committed_by", "submit_options"])
+    audit_record(
+        actor=actor,
+        action="members.import.committed",
+        target=batch,
+        changes={"rows": (None, batch.rows_valid), "enrollments": (None, submit is not None)},
+    )
+    _queue(job)
+    return job
+
+
+def import_commit_run(job_id: int) -> None:
+    """The body of the commit Job: a chunk of valid rows per transaction, resumable, never storing a NIK
+    twice."""
+    if not jobs.job_start(job_id=job_id):
+        return
+    job = Job.objects.get(pk=job_id)
+    batch = _batch_of(job)
+    while _commit_chunk(job.pk, batch):
+        pass
+    _finish_commit(job.pk, batch)
+
+
+def _member_insert_sql() -> str:
+    columns = ", ".join(MEMBER_COLUMNS)
+    picked = ", ".join(f"c.{name}" for name in MEMBER_COLUMNS)
+    # Only constant column names are formatted in; the values are parameters.
+    return f"""
+        WITH chunk AS (
+            SELECT * FROM members_importrow
+             WHERE batch_id = %(batch)s AND status = 'valid' AND row_number > %(cursor)s
+             ORDER BY row_number LIMIT %(size)s
+        ), stored AS (
+            INSERT INTO members_member ({columns}, office_id, created_by_id, import_batch_id,
+                                        created_at, updated_at, version)
+            SELECT {picked}, %(office)s, %(actor)s, %(batch)s, %(now)s, %(now)s, 1
+              FROM chunk c ORDER BY c.row_number
+            ON CONFLICT (nik_digest) DO NOTHING
+            RETURNING id, nik_digest
+        ), marked AS (
+            UPDATE members_importrow r
+               SET status = CASE WHEN s.id IS NULL THEN 'dup_registry' ELSE 'created' END, member_id = s.id
+              FROM chunk c LEFT JOIN stored s ON s.nik_digest = c.nik_digest
+             WHERE r.id = c.id
+            RETURNING r.row_number, r.member_id
+        )
+        SELECT coalesce(max(row_number), -1), count(*), count(member_id) FROM marked
+    """  # noqa: S608
+
+
+def _audit_sql() -> str:
+    return """
+        INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
+                                      object_id, object_label, region_code, changes, reason, user_agent)
+        SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.member.imported',
+               'members.member',
+               r.member_id::text, r.audit_label, r.regency_id,
+               jsonb_build_object('import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
+          FROM members_importrow r
+         WHERE r.batch_id = %(batch)s AND r.status = 'created' AND r.row_number > %(cursor)s
+           AND r.row_number <= %(last)s
+    """
+
+
+def _commit_chunk(job_id: int, batch: ImportBatch) -> bool:
+    """Store one chunk; False when nothing was left."""
+    actor = batch.committed_by
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        cursor_at = int(job.result.get("cursor", 0))
+        params: dict[str, Any] = {
+            "batch": batch.pk,
+            "cursor": cursor_at,
+            "size": chunk_rows(),
+            "office": batch.office_id,
+            "actor": actor.pk if actor else None,
+            "now": now,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_member_insert_sql(), params)
+            last, handled, created = cursor.fetchone()
+            if not handled:
+                return False
+            params["last"] = last
+            params["actor_label"] = actor.get_username() if actor else ""
+            params["office_label"] = str(batch.office)
+            cursor.execute(_audit_sql(), params)
+            submitted = (
+                _submit_enrollments(cursor, batch, params) if batch.submit_options.get("submit") else 0
+            )
+        job.result = {
+            **job.result,
+            "cursor": last,
+            "created": int(job.result.get("created", 0)) + created,
+            "submitted": int(job.result.get("submitted", 0)) + submitted,
+        }
+        job.done = min(job.total, job.done + handled)
+        jobs.job_heartbeat(job)
+        job.save(update_fields=["result", "done", "heartbeat_at"])
+    return True
+
+
+def _submit_enrollments(cursor: Any, batch: ImportBatch, params: dict[str, Any]) -> int:
+    from django.utils.dateparse import parse_date
+
+    options = SubmitOptions.from_params(batch.submit_options)
+    today = timezone.localdate()
+    programme_province = programme_regency = None
+    if options.sponsor_programme:
+        from django.apps import apps
+
+        programme = apps.get_model("contributions", "SponsorProgramme").objects.get(
+            pk=options.sponsor_programme
+        )
+        programme_province, programme_regency = programme.province_id, programme.regency_id
+    start = options.requested_start or parse_date(str(today))
+    values = {
+        **params,
+        "risk_class": options.risk_class,
+        "scheme": options.scheme,
+        "payer": options.payer,
+        "programme": options.sponsor_programme,
+        "bank": options.bank,
+        "start": start,
+        "programme_province": programme_province,
+        "programme_regency": programme_regency,
+        "oldest_birth": _years_before(today, settings.ENROLLMENT_MIN_AGE),
+        "youngest_birth": _years_before(today, settings.ENROLLMENT_MAX_AGE + 1),
+    }
+    sql = """
+        WITH added AS (
+            INSERT INTO members_enrollment (
+                member_id, kind, jkk, jkm, jht, risk_class, scheme, payer, sponsor_programme_id,
+                bank, requested_start, status, created_office_id, submitted_office_id, submitted_by_id,
+                submitted_at, status_changed_at, rejection_reason, rejection_note, end_reason, created_at,
+                updated_at, version)
+            SELECT m.id, m.kind, true, true, false,
+                   CASE WHEN m.kind = 'pu' THEN %(risk_class)s ELSE '' END, %(scheme)s, %(payer)s,
+                   %(programme)s, %(bank)s, %(start)s, 'submitted', %(office)s, %(office)s, %(actor)s,
+                   %(now)s, %(now)s, '', '', '', %(now)s, %(now)s, 1
+              FROM members_importrow r JOIN members_member m ON m.id = r.member_id
+             WHERE r.batch_id = %(batch)s AND r.status = 'created' AND r.row_number > %(cursor)s
+               AND r.row_number <= %(last)s
+               AND m.birth_date <= %(oldest_birth)s AND m.birth_date > %(youngest_birth)s
+               AND m.heir_name <> '' AND m.heir_relation <> ''
+               AND (m.kind <> 'bpu' OR coalesce(m.monthly_income, 0) > 0)
+               AND (m.kind <> 'pu' OR (coalesce(m.monthly_wage, 0) > 0 AND %(risk_class)s <> ''
+                    AND (m.employer_member_id IS NOT NULL OR m.employer_cooperative_id IS NOT NULL)))
+               AND (%(payer)s <> 'sponsor' OR (m.province_id = %(programme_province)s
+                    AND (%(programme_regency)s::text IS NULL OR m.regency_id = %(programme_regency)s)))
+               AND (%(payer)s <> 'employer' OR m.kind = 'pu')
+               AND (%(payer)s <> 'cooperative' OR m.cooperative_id IS NOT NULL)
+            ON CONFLICT DO NOTHING
+            RETURNING id, member_id
+        ), logged AS (
+            INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
+                                          object_id, object_label, region_code, changes, reason, user_agent)
+            SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.enrollment.created',
+                   'members.enrollment', a.id::text, r.audit_label || ' · #' || a.id, r.regency_id,
+                   jsonb_build_object('status', jsonb_build_array(NULL, 'submitted'),
+                                      'import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
+              FROM added a JOIN members_importrow r ON r.member_id = a.member_id AND r.batch_id = %(batch)s
+            RETURNING 1
+        )
+        SELECT count(*) FROM logged
+    """
+    cursor.execute(sql, values)
+    return int(cursor.fetchone()[0])
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _finish_commit(job_id: int, batch: ImportBatch) -> None:
+    job = Job.objects.get(pk=job_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO members_nametoken (token)
+            SELECT DISTINCT unnest(name_tokens) FROM members_importrow
+             WHERE batch_id = %s AND status = 'created'
+            ON CONFLICT DO NOTHING
+            """,
+            [batch.pk],
+        )
+        # Possible duplicates found by the check become flags for review, as for a person entered alone.
+        cursor.execute(
+            """
+            INSERT INTO members_duplicateflag (first_id, second_id, reason, status, created_at)
+            SELECT DISTINCT least(r.member_id, o.id), greatest(r.member_id, o.id),
+                   CASE WHEN o.name_search = r.name_search AND o.birth_date = r.birth_date
+                        THEN 'name_birth' ELSE 'phone' END, 'open', now()
+              FROM members_importrow r
+              CROSS JOIN LATERAL (
+                  SELECT m.id, m.name_search, m.birth_date FROM members_member m
+                   WHERE m.id <> r.member_id AND m.merged_into_id IS NULL
+                     AND ((m.name_search = r.name_search AND m.birth_date = r.birth_date)
+                          OR (r.phone <> '' AND m.phone = r.phone AND m.phone <> ''))
+                   LIMIT 20) o
+             WHERE r.batch_id = %s AND r.status = 'created' AND r.possible_duplicate
+            ON CONFLICT DO NOTHING
+            """,
+            [batch.pk],
+        )
+    created = int(job.result.get("created", 0))
+    submitted = int(job.result.get("submitted", 0))
+    with transaction.atomic():
+        registry = ImportRow.objects.filter(batch=batch, status=ImportRow.Status.DUPLICATE_REGISTRY).count()
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.COMMITTING).update(
+            status=ImportBatch.Status.COMMITTED,
+            rows_created=created,
+            rows_valid=created,
+            rows_duplicate_registry=registry,
+            enrollments_submitted=submitted,
+            enrollments_skipped=created - submitted if batch.submit_options.get("submit") else 0,
+            committed_at=timezone.now(),
+        )
+        jobs.job_succeed(job_id=job_id, result={**job.result, "registry_duplicates": registry})
+    # The rows' personal data now lives in the registry (and the rows to fix in the report): the staging
+    # copies go.
+    ImportRow.objects.filter(batch=batch).exclude(status=ImportRow.Status.INVALID).exclude(
+        status=ImportRow.Status.DUPLICATE_FILE
+    ).delete()
+
+
+# --- Housekeeping ---------------------------------------------------------------------------------------
+
+
+def imports_purge(*, now: Any = None) -> int:
+    """Delete the stored files and staged rows of lists older than IMPORT_KEEP_DAYS."""
+    now = now or timezone.now()
+    old = ImportBatch.objects.filter(created_at__lt=now - timedelta(days=keep_days())).exclude(
+        stored_name="", report_name=""
+    )
+    count = 0
+    for batch in old:
+        _delete(batch.stored_name)
+        _delete(batch.report_name)
+        ImportRow.objects.filter(batch=batch).delete()
+        if batch.status in {ImportBatch.Status.UPLOADED, ImportBatch.Status.CHECKED}:
+            batch.status = ImportBatch.Status.CANCELLED
+        batch.stored_name = batch.report_name = ""
+        batch.save(update_fields=["stored_name", "report_name", "status"])
+        count += 1
+    return count
+
+
+def import_cancel(*, batch: ImportBatch, actor: Any) -> None:
+    with transaction.atomic():
+        batch = ImportBatch.objects.visible_to(actor).select_for_update().get(pk=batch.pk)
+        if batch.status not in {
+            ImportBatch.Status.UPLOADED,
+            ImportBatch.Status.CHECKED,
+            ImportBatch.Status.FAILED,
+        }:
+            raise ImportError_(_("This list is being imported or was imported: it cannot be cancelled."))
+        ImportRow.objects.filter(batch=batch).delete()
+        _delete(batch.stored_name)
+        _delete(batch.report_name)
+        batch.status = ImportBatch.Status.CANCELLED
+        batch.stored_name = batch.report_name = ""
+        batch.save(update_fields=["status", "stored_name", "report_name"])
+        audit_record(actor=actor, action="members.import.cancelled", target=batch)
