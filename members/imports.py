@@ -1080,10 +1080,12 @@ def _submit_enrollments(cursor: Any, batch: ImportBatch, params: dict[str, Any])
             INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
                                           object_id, object_label, region_code, changes, reason, user_agent)
             SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.enrollment.created',
-                   'members.enrollment', a.id::text, r.audit_label || ' · #' || a.id, r.regency_id,
+                   'members.enrollment', a.id::text,
+                   -- the person's initials and the enrollment number, as Enrollment.audit_label
+                   regexp_replace(m.full_name, '(\\S)\\S*', '\\1***', 'g') || ' · #' || a.id, m.regency_id,
                    jsonb_build_object('status', jsonb_build_array(NULL, 'submitted'),
                                       'import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
-              FROM added a JOIN members_importrow r ON r.member_id = a.member_id AND r.batch_id = %(batch)s
+              FROM added a JOIN members_member m ON m.id = a.member_id
             RETURNING 1
         )
         SELECT count(*) FROM logged
