@@ -37,6 +37,7 @@ class Job(models.Model):
         Kind.ARREARS_EXPORT: "contributions.arrears_export",
         Kind.PAYMENT_FILE: "contributions.payment_file_process",
         Kind.CARD_BATCH: "cards.render_batch",
+        Kind.LIST_EXPORT: "exports.list_export",
     }
 
     class Status(models.TextChoices):
