@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -25,8 +25,6 @@ Cell = str | int | None
 
 # Excel, LibreOffice and Google Sheets read a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-# Control characters XML (and so XLSX) cannot hold.
-_NOT_XML = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 
 
 def formula_safe(text: str) -> str:
@@ -52,46 +50,10 @@ def csv_start(header: Sequence[str], delimiter: str) -> bytes:
 def write_xlsx(
     target: IO[bytes] | Path, header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str
 ) -> None:
-    """A one-sheet workbook, streamed (write-only); every text cell is stored as text, never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """A one-sheet workbook, streamed; every text cell is stored as text, never a formula (xlsx.py)."""
+    from . import xlsx
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    # Readable as opened: the header frozen and bold, columns as wide as their titles (at least 12),
-    # whole numbers (rupiah) with thousands separators.
-    sheet.freeze_panes = "A2"
-    for index, label in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(label) + 2))
-    bold = Font(bold=True)
-    titles = []
-    for label in header:
-        cell = WriteOnlyCell(sheet, value=label.translate(_NOT_XML))
-        cell.data_type = "s"
-        cell.font = bold
-        titles.append(cell)
-    sheet.append(titles)
-
-    def cells(row: Sequence[Cell]) -> list[Any]:
-        out: list[Any] = []
-        for value in row:
-            if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=value.translate(_NOT_XML))
-                cell.data_type = "s"  # openpyxl would make "=..." a formula
-                out.append(cell)
-            elif isinstance(value, int) and not isinstance(value, bool):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "#,##0"
-                out.append(cell)
-            else:
-                out.append(value)
-        return out
-
-    for row in rows:
-        sheet.append(cells(row))
-    workbook.save(target)
+    xlsx.write(target, header, rows, title)
 
 
 def file_bytes(
