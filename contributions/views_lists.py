@@ -174,7 +174,8 @@ def payments_rows(user: Any, selection: Selection, today: date) -> QuerySet[Paym
     q = selection.search.strip()
     if q:
         people = filter_by_person(Payment.objects.all(), q, prefix="enrollment__member__")
-        rows = rows.filter(Q(reference=q) | Q(pk__in=people.values("pk")))
+        # References are stored in capitals (contributions.payments).
+        rows = rows.filter(Q(reference=q.upper()) | Q(pk__in=people.values("pk")))
     return rows.order_by("-received_on", "-pk")
 
 
