@@ -200,33 +200,48 @@ def card_action(request: AppRequest, pk: int) -> HttpResponse:
     return redirect("cards:detail", pk=card.pk)
 
 
+CARD_FILTERS = ("status", "regency", "kpj")
+
+
+def card_filters(params: Any) -> dict[str, str]:
+    from .models import CardStatus
+
+    filters = {name: str(params.get(name, "")).strip() for name in CARD_FILTERS}
+    if filters["status"] not in CardStatus.values:
+        filters["status"] = ""
+    return filters
+
+
+def cards_listed(user: Any, filters: dict[str, str]) -> Any:
+    """Cards of the user's area by status (e.g. printed and waiting to be handed over), by regency and
+    by KPJ number, latest issued first."""
+    cards = Card.objects.visible_to(user)
+    if filters.get("status"):
+        cards = cards.filter(status=filters["status"])
+    if filters.get("regency"):
+        cards = cards.filter(enrollment__member__regency_id=filters["regency"])
+    if filters.get("kpj"):
+        cards = cards.filter(enrollment__member__kpj_number=filters["kpj"])
+    return cards.order_by("-issued_at", "-id")
+
+
 @scoped(Card)
 @login_required
 def card_list(request: AppRequest) -> HttpResponse:
-    """Cards of the user's area by status (e.g. printed and waiting to be handed over), by regency and
-    by KPJ number."""
+    from umkm_enroll.exports.views import export_context
     from umkm_enroll.web.listing import paginate
 
     from .models import CardStatus
 
-    cards = Card.objects.visible_to(request.user).select_related("enrollment__member__regency")
-    status = request.GET.get("status", "")
-    if status in CardStatus.values:
-        cards = cards.filter(status=status)
-    regency = request.GET.get("regency", "").strip()
-    if regency:
-        cards = cards.filter(enrollment__member__regency_id=regency)
-    kpj = request.GET.get("kpj", "").strip()
-    if kpj:
-        cards = cards.filter(enrollment__member__kpj_number=kpj)
+    filters = card_filters(request.GET)
+    cards = cards_listed(request.user, filters).select_related("enrollment__member__regency")
     return render(
         request,
         "cards/card_list.html",
         {
-            **paginate(request, cards.order_by("-issued_at", "-id"), per_page=50),
+            **paginate(request, cards, per_page=50),
             "statuses": CardStatus.choices,
-            "status": status,
-            "regency": regency,
-            "kpj": kpj,
+            **filters,
+            **export_context(request, "cards", request.GET),
         },
     )

@@ -398,6 +398,12 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def payer_label(self) -> str:
+        from members.models import Payer
+
+        return str(dict(Payer.choices).get(self.payer, self.payer))
+
 
 class Allocation(models.Model):
     """A part of a payment applied to a bill (negative for a reversal). Append-only."""

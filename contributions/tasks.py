@@ -11,7 +11,6 @@ from . import (
     arrears,
     billing,
     payments,
-    tasks_exports,  # noqa: F401 (registers the export tasks with the worker)
     tasks_files,  # noqa: F401 (registers the payment-file tasks with the worker)
 )
 
@@ -34,3 +33,12 @@ def run_month(month: str | None = None, user_id: int | None = None) -> int:
 def cover_review() -> dict[str, int]:
     review = arrears.cover_review()
     return {"lapsed": review.lapsed, "restored": review.restored}
+
+
+@shared_task(name="contributions.arrears_export")
+def arrears_export(job_id: int) -> None:
+    """Arrears export jobs made before the lists shared umkm_enroll/exports (Job.Kind.ARREARS_EXPORT),
+    queued again by beat: the shared export runs them (their parameters name no list: the arrears)."""
+    from umkm_enroll.exports.services import export_run
+
+    export_run(job_id)

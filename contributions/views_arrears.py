@@ -1,38 +1,29 @@
-"""The arrears list of the user's area, its export (CSV or XLSX) and the download of a large export made
-by a background job. The query and the files are in contributions/exports.py."""
+"""The arrears list of the user's area. The query is in contributions/exports.py; the list's export (CSV
+or XLSX, umkm_enroll/exports) is registered in contributions/list_exports.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse, QueryDict
-from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from members.models import EnrollmentStatus, ParticipantKind, Payer
-from umkm_enroll.accounts.access import role_required, scoped
-from umkm_enroll.accounts.models import Role
+from umkm_enroll.accounts.access import scoped
 from umkm_enroll.accounts.scoping import scope_of
-from umkm_enroll.jobs.models import Job
+from umkm_enroll.exports.registry import Selection
+from umkm_enroll.exports.views import export_context
 from umkm_enroll.regions.models import Regency
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
-# Registers the export task wherever the URLs are loaded (the worker loads them for its system checks).
-from . import exports, tasks_exports  # noqa: F401
+from . import exports
 from .models import Bill, SponsorProgramme
 
-# Exports put many people's data in a file: finance officers only.
-EXPORTERS = (Role.FINANCE,)
 ALL = gettext_lazy("All")
 SORT_CHOICES = [
     ("-owed", gettext_lazy("Amount owed, highest first")),
@@ -97,6 +88,11 @@ class ArrearsFilterForm(forms.Form):
             sort=data.get("sort") or exports.DEFAULT_SORT,
         )
 
+    def selection(self) -> Selection:
+        filters = self.filters()
+        errors = tuple(str(error) for errors in self.errors.values() for error in errors)
+        return Selection(filters=filters.as_params(), search=filters.q, errors=errors)
+
     def querystring(self) -> str:
         """The filters as the list's query string (to go back to the list as it was)."""
         params = QueryDict(mutable=True)
@@ -105,20 +101,6 @@ class ArrearsFilterForm(forms.Form):
             if value:
                 params[name] = str(value)
         return params.urlencode()
-
-
-class ExportForm(forms.Form):
-    format = forms.ChoiceField(
-        label=gettext_lazy("File"),
-        choices=[(exports.CSV, "CSV"), (exports.XLSX, "Excel (XLSX)")],
-        initial=exports.CSV,
-    )
-    delimiter = forms.ChoiceField(
-        label=gettext_lazy("CSV separator"),
-        choices=[(";", gettext_lazy("Semicolon ; (Excel in Indonesian)")), (",", gettext_lazy("Comma ,"))],
-        initial=";",
-        required=False,
-    )
 
 
 @scoped(Bill)
@@ -134,65 +116,7 @@ def arrears_list(request: AppRequest) -> HttpResponse:
         {
             **paginate(request, rows, per_page=50),
             "form": form,
-            "export_form": ExportForm(),
-            "can_export": request.user.has_role(*EXPORTERS),
-            "direct_limit": exports.direct_limit(),
+            **export_context(request, "arrears", request.GET),
             "today": today,
         },
     )
-
-
-@scoped(Bill)
-@role_required(*EXPORTERS)
-@require_POST
-def arrears_export(request: AppRequest) -> HttpResponse:
-    """The list with the filters posted, as a file; a large one is made by a job (its page follows)."""
-    form = ArrearsFilterForm(request.POST, user=request.user)
-    export_form = ExportForm(request.POST)
-    back = f"{reverse('contributions:arrears')}?{form.querystring()}"
-    if not form.is_valid() or not export_form.is_valid():
-        for errors in [*form.errors.values(), *export_form.errors.values()]:
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect(back)
-    result = exports.arrears_export_request(
-        actor=request.user,
-        filters=form.filters(),
-        fmt=export_form.cleaned_data["format"],
-        delimiter=export_form.cleaned_data["delimiter"] or ";",
-    )
-    if isinstance(result, Job):
-        messages.info(
-            request,
-            _("The list has more than %(limit)s rows: the file is being made in the background.")
-            % {"limit": f"{exports.direct_limit():,}".replace(",", ".")},
-        )
-        return redirect("jobs:detail", pk=result.pk)
-    response = HttpResponse(result.content, content_type=result.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, result.filename) or ""
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@scoped(Job)
-@login_required
-def arrears_download(request: AppRequest, pk: int) -> HttpResponseBase:
-    """The file of a finished export job, for the user who made it; otherwise a page saying why not."""
-    job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
-    own = job.created_by_id == request.user.pk
-    path = exports.export_file_of(job)
-    if path is None or not own:
-        return render(
-            request,
-            "contributions/arrears_download.html",
-            {"job": job, "own": own, "is_export": job.kind == Job.Kind.ARREARS_EXPORT},
-        )
-    exports.arrears_download_record(job=job, actor=request.user)
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=job.result.get("filename") or path.name,
-        content_type=exports.CONTENT_TYPES.get(job.result.get("format", ""), "application/octet-stream"),
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -20,6 +20,7 @@ from cards.models import Card
 from umkm_enroll.accounts.access import role_required, scoped
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.audit.services import history_of
+from umkm_enroll.exports.views import export_context
 from umkm_enroll.regions.models import Regency
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
@@ -70,6 +71,21 @@ def _enrollments(user: Any) -> EnrollmentQuerySet:
     )
 
 
+def enrollments_listed(user: Any, *, all_of_area: bool, status: str = "") -> EnrollmentQuerySet:
+    """The enrollments list: an operator's own office's submissions (or, with `all_of_area`, the whole
+    area), others the enrollments of their area; by status, latest change first."""
+    base = _enrollments(user)
+    if user.has_role(*OPERATORS) and user.office_id is not None and not all_of_area:
+        # Submitted by the office, or drafts it started and has not submitted yet.
+        base = base.filter(
+            Q(submitted_office_id=user.office_id)
+            | Q(submitted_office__isnull=True, created_office_id=user.office_id)
+        )
+    if status in EnrollmentStatus.values:
+        base = base.filter(status=status)
+    return base.order_by("-status_changed_at", "-pk")
+
+
 @scoped(Enrollment)
 @login_required
 def enrollment_list(request: AppRequest) -> HttpResponse:
@@ -79,18 +95,11 @@ def enrollment_list(request: AppRequest) -> HttpResponse:
     operator = user.has_role(*OPERATORS) and user.office_id is not None
     area_view = operator and request.GET.get("all") == "1"
     own_office = operator and not area_view
-    base = _enrollments(user)
-    if own_office:
-        # Submitted by the office, or drafts it started and has not submitted yet.
-        base = base.filter(
-            Q(submitted_office_id=user.office_id)
-            | Q(submitted_office__isnull=True, created_office_id=user.office_id)
-        )
+    base = enrollments_listed(user, all_of_area=request.GET.get("all") == "1")
     seen = user.submissions_seen_at
     counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
     status = request.GET.get("status", "")
-    items = base.filter(status=status) if status in EnrollmentStatus.values else base
-    items = items.order_by("-status_changed_at", "-pk")
+    items = enrollments_listed(user, all_of_area=request.GET.get("all") == "1", status=status)
     context = {
         **paginate(request, items, per_page=50),
         "statuses": [(value, label, counts.get(value, 0)) for value, label in EnrollmentStatus.choices],
@@ -100,6 +109,7 @@ def enrollment_list(request: AppRequest) -> HttpResponse:
         "own_office": own_office,
         "area_view": area_view,
         "keep": "all=1&" if area_view else "",
+        **export_context(request, "enrollments", request.GET),
     }
     response = render(request, "members/enrollment_list.html", context)
     if own_office:

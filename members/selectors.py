@@ -53,6 +53,23 @@ def classify(q: str) -> Query:
     return Query("name", normalize_name(q))
 
 
+def filter_by_person(rows: QuerySet, q: str, prefix: str = "member__") -> QuerySet:
+    """Rows whose person (reached through `prefix`) matches the search box: a full NIK, a phone number, a
+    KPJ number, or every word of a name (as a part of the normalised name: exact, no typo tolerance)."""
+    from .services import nik_digest
+
+    query = classify(q)
+    if query.kind == "nik":
+        return rows.filter(**{f"{prefix}nik_digest": nik_digest(query.value)})
+    if query.kind == "phone":
+        return rows.filter(**{f"{prefix}phone": query.value})
+    if query.kind == "kpj":
+        return rows.filter(**{f"{prefix}kpj_number": query.value})
+    for word in name_tokens(query.value):
+        rows = rows.filter(**{f"{prefix}name_search__contains": word})
+    return rows
+
+
 def word_variants(word: str, limit: int = 60) -> list[str]:
     """Words used in names that are similar to `word` (a typo) or start with it (a partial word)."""
     from django.contrib.postgres.search import TrigramSimilarity

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 from umkm_enroll.accounts.access import no_data, role_required, scoped
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.audit.services import history_of
+from umkm_enroll.exports.registry import Selection
+from umkm_enroll.exports.views import export_context
 from umkm_enroll.regions.models import Province
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
@@ -31,6 +33,16 @@ NIK_REVEALERS = (Role.OPERATOR, Role.OFFICER, Role.ADMINISTRATOR)
 
 SEARCHES_KEY = "member_searches"
 SEARCHES_KEPT = 20
+
+
+def people_selection(request: HttpRequest, params: QueryDict) -> Selection:
+    """The registry list's filters and sort (from its query string) and its search (from the session)."""
+    form = MemberSearchForm(params)
+    form.is_valid()
+    filters = {key: value for key, value in form.cleaned_data.items() if key not in {"q", "sort"} and value}
+    filters["sort"] = form.cleaned_data.get("sort") or ""
+    q = request.session.get(SEARCHES_KEY, {}).get(params.get("s", ""), "")
+    return Selection(filters=filters, search=q)
 
 
 def _remember_search(request: AppRequest, q: str) -> str:
@@ -84,6 +96,7 @@ def member_list(request: AppRequest) -> HttpResponse:
         "enrollment_statuses": EnrollmentStatus.choices,
         "can_register": request.user.has_role(*REGISTRARS),
     }
+    context.update(export_context(request, "people", params))
     template = "members/_results.html" if request.htmx else "members/member_list.html"
     response = render(request, template, context)
     if push_url:

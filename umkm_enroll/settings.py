@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "umkm_enroll.accounts",
     "umkm_enroll.audit",
     "umkm_enroll.jobs",
+    "umkm_enroll.exports",
     "umkm_enroll.web",
     "cooperatives",
     "members",
@@ -340,9 +341,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # The monthly contribution run, on the first day of the month (idempotent: safe to repeat).
     # Arrears and cover: BPU lapse after unpaid months, restoration when paid (daily).
     "cover-review": {"task": "contributions.cover_review", "schedule": crontab(minute=30, hour=1)},
-    # Export files older than ARREARS_EXPORT_KEEP_DAYS are deleted (daily).
-    "purge-arrears-exports": {
-        "task": "contributions.arrears_exports_purge",
+    # List export files older than EXPORT_KEEP_DAYS are deleted (daily).
+    "purge-exports": {
+        "task": "exports.purge",
         "schedule": crontab(minute=45, hour=2),
     },
     # Unmatched and invalid payment-file lines per office, logged for follow-up (daily).
@@ -364,6 +365,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 BPU_LAPSE_AFTER_MONTHS = env_int("BPU_LAPSE_AFTER_MONTHS", 3)
 BPU_RESTORE_GRACE_MONTHS = env_int("BPU_RESTORE_GRACE_MONTHS", 3)
 PU_LATE_FEE_BASIS_POINTS = env_int("PU_LATE_FEE_BASIS_POINTS", 200)
+# List exports (umkm_enroll/exports): up to EXPORT_DIRECT_LIMIT rows the file is answered at once, more are
+# written by a job in chunks of EXPORT_CHUNK rows; at most EXPORT_MAX_ROWS rows; files kept EXPORT_KEEP_DAYS.
+EXPORT_DIRECT_LIMIT = env_int("EXPORT_DIRECT_LIMIT", 5_000)
+EXPORT_CHUNK = env_int("EXPORT_CHUNK", 5_000)
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 1_000_000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # A running job without a sign of life for this long is considered lost and queued again.
 JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 120)
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(

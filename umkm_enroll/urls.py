@@ -51,6 +51,7 @@ urlpatterns = [
     path("orang/", include("members.urls")),
     path("kepesertaan/", include("members.enrollment_urls")),
     path("tugas/", include("umkm_enroll.jobs.urls")),
+    path("ekspor/", include("umkm_enroll.exports.urls")),
     path("iuran/", include("contributions.urls")),
     path("kartu/", include("cards.urls")),
     path("verify/", include("cards.verify_urls")),

@@ -18,9 +18,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from contributions import exports
 from contributions.arrears import late_fee_of
 from contributions.billing import run_month
+from contributions.list_exports import ARREARS
 from contributions.models import Bill, SponsorProgramme
 from contributions.payments import payment_record
 from members.models import Enrollment
@@ -37,6 +37,7 @@ from tests.factories import (
 from tests.helpers import login_verified
 from umkm_enroll.accounts.models import Role, User
 from umkm_enroll.audit.models import AuditEntry
+from umkm_enroll.exports import files, services
 from umkm_enroll.jobs.models import Job
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
@@ -192,10 +193,11 @@ def test_the_filters_narrow_the_list(area):
     assert pks(listed(client, sort="months")) == [area.bima.pk, area.sponsored.pk, area.siti.pk, area.budi.pk]
     # A payer filter counts that payer's bills only: the participant owes nothing of the sponsored months.
     assert pks(listed(client, payer="self", q="nur hasanah")) == []
-    # The export form carries the filters of the page it is on.
-    page = client.get(reverse("contributions:arrears"), {"min_months": "3", "kind": "pu"}).content.decode()
-    assert '<input type="hidden" name="min_months" value="3">' in page
-    assert '<input type="hidden" name="kind" value="pu">' in page
+    # The export form carries the query string of the page it is on (its filters, not the page number).
+    page = client.get(
+        reverse("contributions:arrears"), {"min_months": "3", "kind": "pu", "page": "1"}
+    ).content.decode()
+    assert '<input type="hidden" name="query" value="min_months=3&amp;kind=pu">' in page
 
 
 @pytest.mark.django_db
@@ -247,7 +249,7 @@ def test_a_small_export_is_a_formula_safe_csv_with_masked_niks_and_is_audited(ar
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response.content)
-    assert len(rows[0]) == len(exports.COLUMNS)
+    assert len(rows[0]) == len(ARREARS.columns)
     body = {int(row[0]): row for row in rows[1:]}
     order = [area.budi, area.sponsored, area.siti, formula, area.bima]
     assert list(body) == [e.pk for e in order]
@@ -271,7 +273,7 @@ def test_a_small_export_is_a_formula_safe_csv_with_masked_niks_and_is_audited(ar
     assert body[area.sponsored.pk][7] == "Program APBD NTB 2026"
     assert not any(FULL_NIK[e.member_id] in response.content.decode() for e in order)
 
-    entry = AuditEntry.objects.get(action=exports.EXPORTED)
+    entry = AuditEntry.objects.get(action=services.EXPORTED)
     assert entry.actor == area.finance
     assert entry.changes["rows"] == [None, 5]
     assert entry.changes["format"] == [None, "csv"]
@@ -304,7 +306,7 @@ def test_an_xlsx_export_stores_a_formula_as_text_and_the_search_is_not_logged(ar
     assert rows[0][0].font.bold
     assert rows[1][10].number_format == "#,##0"
 
-    entry = AuditEntry.objects.get(action=exports.EXPORTED)
+    entry = AuditEntry.objects.get(action=services.EXPORTED)
     assert entry.changes["filters"][1]["q"] == "***"
     assert "hyperlink" not in json.dumps(entry.changes).lower()
 
@@ -323,10 +325,10 @@ def test_a_large_export_becomes_a_job_whose_file_equals_the_direct_one(area, set
     params = {"format": "csv", "delimiter": ";"}
     direct = client.post(reverse("contributions:arrears_export"), params).content
 
-    settings.ARREARS_EXPORT_DIRECT_LIMIT = 3
-    settings.ARREARS_EXPORT_CHUNK = 2
+    settings.EXPORT_DIRECT_LIMIT = 3
+    settings.EXPORT_CHUNK = 2
     response = client.post(reverse("contributions:arrears_export"), params)
-    job = Job.objects.get(kind=Job.Kind.ARREARS_EXPORT)
+    job = Job.objects.get(kind=Job.Kind.LIST_EXPORT)
     assert response.status_code == 302
     assert response["Location"] == reverse("jobs:detail", args=[job.pk])
     assert job.total == 4
@@ -334,21 +336,21 @@ def test_a_large_export_becomes_a_job_whose_file_equals_the_direct_one(area, set
     assert "q" not in job.params["filters"]
 
     # The test's transaction never commits, so nothing was queued: run the task's body here.
-    exports.arrears_export_run(job.pk)
+    services.export_run(job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert (job.done, job.result["rows"]) == (4, 4)
     downloaded = client.get(reverse("contributions:arrears_download", args=[job.pk]))
     assert downloaded.status_code == 200
     assert downloaded.getvalue() == direct
-    made = exports.export_file_of(job)
+    made = services.export_file_of(job)
     assert made is not None
     assert oct(os.stat(made).st_mode & 0o777) == oct(0o600)  # personal data: the server's user only
-    assert AuditEntry.objects.filter(action=exports.EXPORTED, object_id=str(job.pk)).count() == 1
-    assert AuditEntry.objects.filter(action=exports.DOWNLOADED, object_id=str(job.pk)).count() == 1
+    assert AuditEntry.objects.filter(action=services.EXPORTED, object_id=str(job.pk)).count() == 1
+    assert AuditEntry.objects.filter(action=services.DOWNLOADED, object_id=str(job.pk)).count() == 1
 
     page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
-    assert reverse("contributions:arrears_download", args=[job.pk]) in page
+    assert reverse("exports:download", args=[job.pk]) in page
 
     # Only its creator downloads it: a colleague does not see the job, a national user sees a page saying
     # whose it is (not the file), another region gets nothing.
@@ -368,14 +370,14 @@ def test_a_resumed_export_cuts_off_what_a_lost_worker_wrote_after_its_last_commi
     client = client_of(area.finance)
     params = {"format": "csv", "delimiter": ","}
     direct = client.post(reverse("contributions:arrears_export"), params).content
-    settings.ARREARS_EXPORT_DIRECT_LIMIT = 1
-    settings.ARREARS_EXPORT_CHUNK = 2
+    settings.EXPORT_DIRECT_LIMIT = 1
+    settings.EXPORT_CHUNK = 2
     client.post(reverse("contributions:arrears_export"), params)
-    job = Job.objects.get(kind=Job.Kind.ARREARS_EXPORT)
+    job = Job.objects.get(kind=Job.Kind.LIST_EXPORT)
 
     # As a killed worker leaves it: the header and the first chunk committed, half a chunk more written.
     committed = b"".join(direct.splitlines(keepends=True)[:3])
-    path = exports.exports_dir() / f"{job.params['name']}.csv"
+    path = services.exports_dir() / f"{job.params['name']}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(committed + b"42,Lost Worker,520101******0001")
     job.status = Job.Status.RUNNING
@@ -383,7 +385,7 @@ def test_a_resumed_export_cuts_off_what_a_lost_worker_wrote_after_its_last_commi
     job.done = 2
     job.save()
 
-    exports.arrears_export_run(job.pk)
+    services.export_run(job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert (job.done, job.result["rows"]) == (4, 4)
@@ -392,13 +394,13 @@ def test_a_resumed_export_cuts_off_what_a_lost_worker_wrote_after_its_last_commi
 
 @pytest.mark.django_db
 def test_old_export_files_are_deleted_and_their_jobs_say_so(area, settings):
-    settings.ARREARS_EXPORT_DIRECT_LIMIT = 1
+    settings.EXPORT_DIRECT_LIMIT = 1
     client = client_of(area.finance)
     client.post(reverse("contributions:arrears_export"), {"format": "xlsx"})
-    job = Job.objects.get(kind=Job.Kind.ARREARS_EXPORT)
-    exports.arrears_export_run(job.pk)
+    job = Job.objects.get(kind=Job.Kind.LIST_EXPORT)
+    services.export_run(job.pk)
     job.refresh_from_db()
-    path = exports.export_file_of(job)
+    path = services.export_file_of(job)
     assert path is not None
     assert openpyxl.load_workbook(path).active.max_row == 5
     assert not path.with_suffix(".jsonl").exists()
@@ -407,7 +409,7 @@ def test_old_export_files_are_deleted_and_their_jobs_say_so(area, settings):
     os.utime(path, (NOW.timestamp(), NOW.timestamp()))
     with time_machine.travel(later, tick=False):
         Job.objects.filter(pk=job.pk).update(finished_at=NOW)
-        assert exports.arrears_exports_purge() >= 1
+        assert services.exports_purge() >= 1
     assert not path.exists()
     job.refresh_from_db()
     assert job.result["expired"] is True
@@ -431,7 +433,7 @@ def test_old_export_files_are_deleted_and_their_jobs_say_so(area, settings):
     ],
 )
 def test_cells_that_a_spreadsheet_would_run_get_an_apostrophe(text, safe):
-    assert exports.formula_safe(text) == safe
+    assert files.formula_safe(text) == safe
 
 
 @pytest.mark.worker
@@ -443,12 +445,12 @@ def test_a_large_export_is_written_by_a_real_worker_and_downloaded(celery_worker
     run_month(SEP)
     run_month(OCT)
     finance = finance_of(OfficeFactory.diskop_regency("52.71"))
-    settings.ARREARS_EXPORT_DIRECT_LIMIT = 50
-    settings.ARREARS_EXPORT_CHUNK = 100
+    settings.EXPORT_DIRECT_LIMIT = 50
+    settings.EXPORT_CHUNK = 100
 
     client = client_of(finance)
     response = client.post(reverse("contributions:arrears_export"), {"format": "xlsx", "min_months": "2"})
-    job = Job.objects.get(kind=Job.Kind.ARREARS_EXPORT)
+    job = Job.objects.get(kind=Job.Kind.LIST_EXPORT)
     assert response["Location"] == reverse("jobs:detail", args=[job.pk])
     assert (job.total, job.params["chunk"]) == (300, 100)
     assert job.params["filters"]["min_months"] == 2
@@ -463,7 +465,7 @@ def test_a_large_export_is_written_by_a_real_worker_and_downloaded(celery_worker
     assert (job.done, job.result["rows"], job.attempts) == (300, 300, 1)
 
     page = client.get(reverse("jobs:detail", args=[job.pk]))
-    assert reverse("contributions:arrears_download", args=[job.pk]) in page.content.decode()
+    assert reverse("exports:download", args=[job.pk]) in page.content.decode()
     downloaded = client.get(reverse("contributions:arrears_download", args=[job.pk]))
     assert downloaded.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(downloaded.getvalue())).active
@@ -474,7 +476,7 @@ def test_a_large_export_is_written_by_a_real_worker_and_downloaded(celery_worker
     assert {row[10] for row in rows} == {2 * 5_900}
     assert all(MASKED_NIK.match(str(row[2])) for row in rows)
 
-    entry = AuditEntry.objects.get(action=exports.EXPORTED)
+    entry = AuditEntry.objects.get(action=services.EXPORTED)
     assert (entry.object_id, entry.actor_id, entry.changes["rows"]) == (str(job.pk), finance.pk, [None, 300])
     other = finance_of(OfficeFactory.diskop_regency("71.71"))
     assert client_of(other).get(reverse("contributions:arrears_download", args=[job.pk])).status_code == 404

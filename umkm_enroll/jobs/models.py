@@ -39,6 +39,7 @@ class Job(models.Model):
         Kind.CARD_BATCH: "cards.render_batch",
         Kind.IMPORT_CHECK: "members.import_check",
         Kind.IMPORT_COMMIT: "members.import_commit",
+        Kind.LIST_EXPORT: "exports.list_export",
     }
 
     class Status(models.TextChoices):

@@ -25,6 +25,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(
         _("Arrears"), "contributions:arrears", frozenset({"finance", "officer", "operator", "administrator"})
     ),
+    NavItem(_("Bills"), "contributions:bill_list", frozenset({"finance", "administrator"})),
+    NavItem(_("Payments"), "contributions:payment_list", frozenset({"finance", "administrator"})),
     NavItem(_("Cards"), "cards:list", frozenset({"card_admin"})),
     NavItem(_("Card printing"), "cards:batch_list", frozenset({"card_admin"})),
     NavItem(_("Payment files"), "contributions:payment_file_upload", frozenset({"finance", "administrator"})),

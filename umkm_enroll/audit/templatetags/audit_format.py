@@ -47,6 +47,8 @@ ACTION_LABELS = {
     "contributions.programme.invoice_downloaded": _("Sponsor invoice downloaded"),
     "contributions.arrears.exported": _("Arrears exported"),
     "contributions.arrears.downloaded": _("Arrears export downloaded"),
+    "exports.list.exported": _("List exported"),
+    "exports.list.downloaded": _("List export downloaded"),
     "cards.card.issued": _("Card issued"),
     "cards.card.printed": _("Card printed"),
     "cards.card.handed_over": _("Card handed over"),

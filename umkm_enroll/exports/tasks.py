@@ -1,4 +1,4 @@
-"""Celery tasks of the arrears export. They receive a job id only; the filters are in the job's params."""
+"""Celery tasks of list exports. They receive a job id only; the list, filters and ids are in the job."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from django.utils.translation import gettext as _
 
 from umkm_enroll.jobs import services as jobs
 
-from . import exports
+from . import services
 
 MAX_RETRIES = 5
 
 
-@shared_task(name="contributions.arrears_export", bind=True, max_retries=MAX_RETRIES)
-def arrears_export(self, job_id: int) -> None:
+@shared_task(name="exports.list_export", bind=True, max_retries=MAX_RETRIES)
+def list_export(self, job_id: int) -> None:
     """Write an export job's file. A database error rolls back the chunk in progress and retries; the
     job resumes at its cursor. A file that cannot be written fails the job with a reason."""
     try:
-        exports.arrears_export_run(job_id)
+        services.export_run(job_id)
     except DatabaseError as error:
         if self.request.retries >= MAX_RETRIES:
             jobs.job_fail(job_id=job_id, error=type(error).__name__)
@@ -29,6 +29,6 @@ def arrears_export(self, job_id: int) -> None:
         raise
 
 
-@shared_task(name="contributions.arrears_exports_purge")
-def arrears_exports_purge() -> int:
-    return exports.arrears_exports_purge()
+@shared_task(name="exports.purge")
+def exports_purge() -> int:
+    return services.exports_purge()
