@@ -39,6 +39,9 @@ from .nik_messages import nik_message
 # Excel keeps 15 significant digits: a bigger whole number read from a cell may have been rounded, and
 # a float cannot hold every integer above 2**53 either.
 EXACT_DIGITS = 15
+# A monthly income or wage above this is a typing slip (and a number cell of 1E+300 would not fit the
+# registry's column, failing the whole chunk of the check).
+MAX_AMOUNT = 10**12
 _SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
 _CODE = re.compile(r"^[0-9]{2}(?:[.\s]?[0-9]{2}(?:[.\s]?[0-9]{2}(?:[.\s]?[0-9]{4})?)?)?$")
 _REGENCY_PREFIXES = ("kabupaten ", "kab ", "kota administrasi ", "kotamadya ", "kodya ", "kota ")
@@ -489,24 +492,34 @@ def _text(value: Any) -> str:
     return " ".join(cell_text(value).split())
 
 
-def read_identity_number(value: Any, *, what: str) -> str:
+def read_identity_number(value: Any, *, what: Any) -> str:
     """A NIK or family card number from a cell: text as typed, or a number cell that cannot have been
     rounded. Raises RowError for Excel's scientific notation and for rounded numbers."""
-    fix = _(
-        "Excel stored the %(what)s as a number and lost its last digits (16 digits do not fit in a number "
-        "cell). Format the column as Text, type or paste the numbers again from the source, and upload the "
-        "file again."
-    ) % {"what": what}
+
+    def fix() -> RowError:
+        return RowError(
+            _(
+                "Excel stored the %(what)s as a number and lost its last digits (16 digits do not fit in "
+                "a number cell). Format the column as Text, type or paste the numbers again from the "
+                "source, and upload the file again."
+            )
+            % {"what": what}
+        )
+
+    if isinstance(value, str):
+        text = value.strip()
+        if "E" not in text and "e" not in text:
+            return text
     if isinstance(value, bool):
-        raise RowError(fix)
+        raise fix()
     if isinstance(value, float):
         if not value.is_integer() or value >= 2**53:
-            raise RowError(fix)
+            raise fix()
         value = int(value)
     if isinstance(value, int):
         digits = str(value)
         if len(digits) > EXACT_DIGITS and digits.endswith("0"):
-            raise RowError(fix)
+            raise fix()
         return digits
     text = cell_text(value)
     if _SCIENTIFIC.fullmatch(text.replace(" ", "")):
@@ -545,15 +558,19 @@ def read_amount(value: Any) -> int:
     if isinstance(value, bool):
         raise CellError("unreadable")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+        amount = value
+    elif isinstance(value, float):
         if not value.is_integer():
             raise CellError("cents")
-        return int(value)
-    try:
-        return parse_rupiah(cell_text(value))
-    except ValueError as error:
-        raise CellError(str(error)) from None
+        amount = int(value)
+    else:
+        try:
+            amount = parse_rupiah(cell_text(value))
+        except ValueError as error:
+            raise CellError(str(error)) from None
+    if amount > MAX_AMOUNT:
+        raise CellError("too_large")
+    return amount
 
 
 def read_phone(value: Any) -> str:
@@ -573,6 +590,46 @@ class RowReader:
         self.mapping = dict(mapping)
         self.headers = dict(headers)
         self.catalog = catalog
+        # A list repeats its places, dates, amounts and codes: each distinct cell is worked out once
+        # (150,000 rows of one province name a few thousand villages).
+        self._keys: dict[Any, str] = {}
+        self._dates: dict[Any, date | CellError] = {}
+        self._amounts: dict[Any, int | CellError] = {}
+        self._regions: dict[tuple[Any, ...], tuple[dict[str, Any], list[tuple[str, str]]]] = {}
+
+    def key_of(self, value: Any) -> str:
+        """key(_text(value)), remembered."""
+        try:
+            return self._keys[value]
+        except KeyError:
+            found = self._keys[value] = key(_text(value))
+            return found
+        except TypeError:  # not hashable
+            return key(_text(value))
+
+    def birth_date_of(self, value: Any) -> date:
+        found = self._dates.get(value)
+        if found is None:
+            try:
+                found = read_birth_date(value, self.catalog.today)
+            except CellError as error:
+                found = error
+            self._dates[value] = found
+        if isinstance(found, CellError):
+            raise found
+        return found
+
+    def amount_of(self, value: Any) -> int:
+        found = self._amounts.get(value)
+        if found is None:
+            try:
+                found = read_amount(value)
+            except CellError as error:
+                found = error
+            self._amounts[value] = found
+        if isinstance(found, CellError):
+            raise found
+        return found
 
     def column(self, name: str) -> str:
         return self.headers.get(name) or str(FIELD_BY_NAME[name].header)
@@ -619,7 +676,9 @@ class RowReader:
         kk = ""
         if "kk" in raw:
             try:
-                kk = nik_rules.normalize(read_identity_number(raw["kk"], what=_("family card number")))
+                kk = nik_rules.normalize(
+                    read_identity_number(raw["kk"], what=gettext_lazy("family card number"))
+                )
                 if kk and (not kk.isdigit() or len(kk) != 16):
                     problem("kk", _("A family card number has 16 digits: check it against the card."))
                     kk = ""
@@ -628,7 +687,8 @@ class RowReader:
         result.kk = kk
         full_name = tidy_name(text("full_name"))
         values["full_name"] = required("full_name", full_name)
-        values["name_search"] = normalize_name(full_name)
+        # Compatibility characters may unfold into several letters: kept within the registry's column.
+        values["name_search"] = normalize_name(full_name)[: MAX_TEXT["full_name"]]
         values["name_tokens"] = name_tokens(values["name_search"])
 
         birth_place = text("birth_place")
@@ -644,7 +704,7 @@ class RowReader:
         values["birth_place"] = required("birth_place", birth_place)
         if "birth_date" in raw:
             try:
-                birth_date = read_birth_date(raw["birth_date"], self.catalog.today)
+                birth_date = self.birth_date_of(raw["birth_date"])
                 if birth_date > self.catalog.today:
                     problem(
                         "birth_date",
@@ -671,7 +731,7 @@ class RowReader:
 
         sex = ""
         if "sex" in raw:
-            sex = SEX.get(key(_text(raw["sex"])), "")
+            sex = SEX.get(self.key_of(raw["sex"]), "")
             if not sex:
                 problem(
                     "sex",
@@ -736,7 +796,7 @@ class RowReader:
         values["nib"] = nib
         kind = self.catalog.defaults.get("kind", "")
         if "kind" in raw:
-            kind = KIND.get(key(_text(raw["kind"])), "")
+            kind = KIND.get(self.key_of(raw["kind"]), "")
             if not kind:
                 problem(
                     "kind",
@@ -750,7 +810,7 @@ class RowReader:
             amount = None
             if name in raw:
                 try:
-                    amount = read_amount(raw[name])
+                    amount = self.amount_of(raw[name])
                     if amount < 0:
                         raise CellError("negative")
                 except CellError:
@@ -769,7 +829,7 @@ class RowReader:
         if "employer_nik" in raw:
             try:
                 employer_nik = nik_rules.normalize(
-                    read_identity_number(raw["employer_nik"], what=_("employer's NIK"))
+                    read_identity_number(raw["employer_nik"], what=gettext_lazy("employer's NIK"))
                 )
                 digest = self.catalog.digest(employer_nik) if self.catalog.digest else ""
                 employer = self.catalog.employers.get(digest)
@@ -814,7 +874,7 @@ class RowReader:
         values["heir_name"] = tidy_name(text("heir_name"))
         relation = ""
         if "heir_relation" in raw:
-            relation = HEIR_RELATION.get(key(_text(raw["heir_relation"])), "")
+            relation = HEIR_RELATION.get(self.key_of(raw["heir_relation"]), "")
             if not relation:
                 problem(
                     "heir_relation",
@@ -833,7 +893,7 @@ class RowReader:
         value = raw[name]
         if isinstance(value, bool):
             return value
-        found = key(_text(value))
+        found = self.key_of(value)
         if found in YES:
             return True
         if found in NO:
@@ -844,7 +904,7 @@ class RowReader:
     def _cooperative(self, raw: dict[str, Any], name: str, problem: Callable[[str, str], None]) -> int | None:
         if name not in raw:
             return None
-        found = self.catalog.cooperatives.get(key(_text(raw[name])))
+        found = self.catalog.cooperatives.get(self.key_of(raw[name]))
         if found is None:
             problem(
                 name,
@@ -856,6 +916,24 @@ class RowReader:
         return found
 
     def _region(
+        self, raw: dict[str, Any], values: dict[str, Any], problem: Callable[[str, str], None]
+    ) -> None:
+        """The region columns, worked out once per distinct combination of cells."""
+        cells = tuple(raw.get(name) for name in ("province", "regency", "district", "village"))
+        try:
+            found, problems = self._regions[cells]
+        except KeyError:
+            found, problems = {}, []
+            self._resolve_region(raw, found, lambda name, message: problems.append((name, message)))
+            self._regions[cells] = (found, problems)
+        except TypeError:  # a cell that is not hashable
+            self._resolve_region(raw, values, problem)
+            return
+        values.update(found)
+        for name, message in problems:
+            problem(name, message)
+
+    def _resolve_region(
         self, raw: dict[str, Any], values: dict[str, Any], problem: Callable[[str, str], None]
     ) -> None:
         catalog = self.catalog
