@@ -27,8 +27,9 @@ from contributions.models import Bill, Payment, PaymentFile, SponsorProgramme
 from contributions.payment_files import payment_file_process_run, payment_file_upload
 from contributions.payments import payment_record
 from cooperatives.models import Cooperative
+from members import imports
 from members.enrollments import enrollment_create
-from members.models import DuplicateFlag, Enrollment, Member
+from members.models import DuplicateFlag, Enrollment, ImportBatch, Member
 from members.services import duplicates_flag
 from tests.factories import CooperativeFactory, OfficeFactory, UserFactory, make_member, make_programme
 from tests.helpers import login_verified
@@ -168,6 +169,25 @@ def make_print_batch(region: str, marker: str) -> PrintBatch:
     return PrintBatch.objects.create(office=office, description=f"{marker} batch", total=0)
 
 
+def make_import_batch(region: str, marker: str) -> ImportBatch:
+    """A checked people list of an office of the region, with an error report (one row to fix)."""
+    from benchmarks.people_lists import people_rows, places_of, write_csv
+
+    places = [place for place in places_of(region[:2]) if place.regency_code == region]
+    rows, _bad = people_rows(3, places, bad_share=0)
+    rows[2][2] = ""  # a row without a name: the error report has it
+    operator = UserFactory.create(office=OfficeFactory.diskop_regency(region), roles=[Role.OPERATOR])
+    batch = imports.import_upload(
+        actor=operator, name=f"{marker}.csv", content=write_csv(rows), label=f"Daftar {marker}"
+    )
+    job = imports.import_confirm(batch=batch, mapping=batch.mapping, defaults={}, actor=operator)
+    imports.import_check_run(job.pk)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.CHECKED
+    assert batch.report_name
+    return batch
+
+
 # One maker per scoped model: an object in a region, findable by a marker string.
 MAKERS: dict[type, Callable[[str, str], Any]] = {
     Office: make_office,
@@ -183,6 +203,7 @@ MAKERS: dict[type, Callable[[str, str], Any]] = {
     PaymentFile: make_payment_file,
     Card: make_card,
     PrintBatch: make_print_batch,
+    ImportBatch: make_import_batch,
 }
 
 

@@ -5,6 +5,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from cooperatives import api as cooperatives_api
 from members import api as members_api
+from members import api_imports
 from umkm_enroll.accounts import api as accounts_api
 from umkm_enroll.accounts.access import no_data
 from umkm_enroll.accounts.permissions import SignedIn
@@ -25,6 +26,7 @@ router.register("cooperatives", cooperatives_api.CooperativeViewSet, basename="c
 router.register("members", members_api.MemberViewSet, basename="member")
 router.register("enrollments", members_api.EnrollmentViewSet, basename="enrollment")
 router.register("jobs", jobs_api.JobViewSet, basename="job")
+router.register("imports", api_imports.ImportBatchViewSet, basename="import")
 
 
 class SchemaView(SpectacularAPIView):

@@ -19,6 +19,7 @@ ADMIN = frozenset({"administrator"})
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "web:home"),
     NavItem(_("People"), "members:list"),
+    NavItem(_("Imports"), "members:imports", frozenset({"operator"})),
     NavItem(_("Enrollments"), "enrollments:list"),
     NavItem(_("Queue"), "enrollments:queue", frozenset({"officer"})),
     NavItem(_("Cooperatives"), "cooperatives:list"),
