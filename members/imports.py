@@ -939,15 +939,60 @@ def import_commit_run(job_id: int) -> None:
         return
     job = Job.objects.get(pk=job_id)
     batch = _batch_of(job)
-    while _commit_chunk(job.pk, batch):
+    values = _chunk_values(batch)
+    while _commit_chunk(job.pk, batch, values):
         pass
     _finish_commit(job.pk, batch)
 
 
-def _member_insert_sql() -> str:
+def _chunk_sql(*, submit: bool) -> str:
+    """One chunk of the commit in one statement: the next valid rows after the cursor go into the
+    registry (ON CONFLICT on the NIK digest: a NIK registered meanwhile, or a chunk redone, is skipped),
+    each stored person gets an audit entry and, when asked, a submitted enrollment with its own entry."""
     columns = ", ".join(MEMBER_COLUMNS)
     picked = ", ".join(f"c.{name}" for name in MEMBER_COLUMNS)
-    # Only constant column names are formatted in; the values are parameters.
+    enrollments = (
+        """
+        , added AS (
+            INSERT INTO members_enrollment (
+                member_id, kind, jkk, jkm, jht, risk_class, scheme, payer, sponsor_programme_id,
+                bank, requested_start, status, created_office_id, submitted_office_id, submitted_by_id,
+                submitted_at, status_changed_at, rejection_reason, rejection_note, end_reason, created_at,
+                updated_at, version)
+            SELECT s.id, c.kind, true, true, false,
+                   CASE WHEN c.kind = 'pu' THEN %(risk_class)s ELSE '' END, %(scheme)s, %(payer)s,
+                   %(programme)s, %(bank)s, %(start)s, 'submitted', %(office)s, %(office)s, %(actor)s,
+                   %(now)s, %(now)s, '', '', '', %(now)s, %(now)s, 1
+              FROM stored s JOIN chunk c ON c.nik_digest = s.nik_digest
+             -- the checks of members/enrollments.submit_problems, set-based (tests compare the two)
+             WHERE c.birth_date <= %(oldest_birth)s AND c.birth_date > %(youngest_birth)s
+               AND c.heir_name <> '' AND c.heir_relation <> ''
+               AND (c.kind <> 'bpu' OR coalesce(c.monthly_income, 0) > 0)
+               AND (c.kind <> 'pu' OR (coalesce(c.monthly_wage, 0) > 0 AND %(risk_class)s <> ''
+                    AND (c.employer_member_id IS NOT NULL OR c.employer_cooperative_id IS NOT NULL)))
+               AND (%(payer)s <> 'sponsor' OR (c.province_id = %(programme_province)s
+                    AND (%(programme_regency)s::text IS NULL OR c.regency_id = %(programme_regency)s)))
+               AND (%(payer)s <> 'employer' OR c.kind = 'pu')
+               AND (%(payer)s <> 'cooperative' OR c.cooperative_id IS NOT NULL)
+            ON CONFLICT DO NOTHING
+            RETURNING id, member_id
+        ), enrollments_logged AS (
+            INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
+                                          object_id, object_label, region_code, changes, reason, user_agent)
+            SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.enrollment.created',
+                   'members.enrollment', a.id::text,
+                   -- the person's initials and the enrollment number, as Enrollment.audit_label
+                   s.label || ' · #' || a.id, s.regency_id,
+                   jsonb_build_object('status', jsonb_build_array(NULL, 'submitted'),
+                                      'import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
+              FROM added a JOIN stored s ON s.id = a.member_id
+            RETURNING 1
+        )
+        """
+        if submit
+        else ""
+    )
+    submitted = "(SELECT count(*) FROM enrollments_logged)" if submit else "0"
     return f"""
         WITH chunk AS (
             SELECT * FROM members_importrow
@@ -959,63 +1004,39 @@ def _member_insert_sql() -> str:
             SELECT {picked}, %(office)s, %(actor)s, %(batch)s, %(now)s, %(now)s, 1
               FROM chunk c ORDER BY c.row_number
             ON CONFLICT (nik_digest) DO NOTHING
-            RETURNING id, nik_digest
-        ), marked AS (
-            UPDATE members_importrow r
-               SET status = CASE WHEN s.id IS NULL THEN 'dup_registry' ELSE 'created' END, member_id = s.id
-              FROM chunk c LEFT JOIN stored s ON s.nik_digest = c.nik_digest
-             WHERE r.id = c.id
-            RETURNING r.row_number, r.member_id
-        )
-        SELECT coalesce(max(row_number), -1), count(*), count(member_id) FROM marked
+            RETURNING id, nik_digest, regency_id,
+                      -- the masked name of audit_entry (umkm_enroll.audit.masking.mask_name)
+                      regexp_replace(full_name, '(\\S)\\S*', '\\1***', 'g') AS label
+        ), logged AS (
+            INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
+                                          object_id, object_label, region_code, changes, reason, user_agent)
+            SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.member.imported',
+                   'members.member', s.id::text, s.label, s.regency_id,
+                   jsonb_build_object('import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
+              FROM stored s
+            RETURNING 1
+        ){enrollments}
+        SELECT (SELECT coalesce(max(row_number), 0) FROM chunk), (SELECT count(*) FROM chunk),
+               (SELECT count(*) FROM logged), {submitted}
     """  # noqa: S608
 
 
-def _audit_sql() -> str:
-    return """
-        INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
-                                      object_id, object_label, region_code, changes, reason, user_agent)
-        SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.member.imported',
-               'members.member',
-               r.member_id::text, r.audit_label, r.regency_id,
-               jsonb_build_object('import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
-          FROM members_importrow r
-         WHERE r.batch_id = %(batch)s AND r.status = 'created' AND r.row_number > %(cursor)s
-           AND r.row_number <= %(last)s
-    """
-
-
-def _commit_chunk(job_id: int, batch: ImportBatch) -> bool:
+def _commit_chunk(job_id: int, batch: ImportBatch, values: dict[str, Any]) -> bool:
     """Store one chunk; False when nothing was left."""
-    actor = batch.committed_by
-    now = timezone.now()
+    submit = bool(batch.submit_options.get("submit"))
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
-        cursor_at = int(job.result.get("cursor", 0))
-        params: dict[str, Any] = {
-            "batch": batch.pk,
-            "cursor": cursor_at,
-            "size": chunk_rows(),
-            "office": batch.office_id,
-            "actor": actor.pk if actor else None,
-            "now": now,
-        }
+        params = {**values, "cursor": int(job.result.get("cursor", 0)), "now": timezone.now()}
         with connection.cursor() as cursor:
-            cursor.execute(_member_insert_sql(), params)
-            last, handled, created = cursor.fetchone()
-            if not handled:
-                return False
-            params["last"] = last
-            params["actor_label"] = actor.get_username() if actor else ""
-            params["office_label"] = str(batch.office)
-            cursor.execute(_audit_sql(), params)
-            submitted = (
-                _submit_enrollments(cursor, batch, params) if batch.submit_options.get("submit") else 0
-            )
+            cursor.execute(_chunk_sql(submit=submit), params)
+            last, handled, created, submitted = cursor.fetchone()
+        if not handled:
+            return False
         job.result = {
             **job.result,
             "cursor": last,
             "created": int(job.result.get("created", 0)) + created,
+            "registry_duplicates": int(job.result.get("registry_duplicates", 0)) + handled - created,
             "submitted": int(job.result.get("submitted", 0)) + submitted,
         }
         job.done = min(job.total, job.done + handled)
@@ -1024,9 +1045,19 @@ def _commit_chunk(job_id: int, batch: ImportBatch) -> bool:
     return True
 
 
-def _submit_enrollments(cursor: Any, batch: ImportBatch, params: dict[str, Any]) -> int:
-    from django.utils.dateparse import parse_date
-
+def _chunk_values(batch: ImportBatch) -> dict[str, Any]:
+    """The parameters every chunk of a commit shares."""
+    actor = batch.committed_by
+    values: dict[str, Any] = {
+        "batch": batch.pk,
+        "size": chunk_rows(),
+        "office": batch.office_id,
+        "office_label": str(batch.office),
+        "actor": actor.pk if actor else None,
+        "actor_label": actor.get_username() if actor else "",
+    }
+    if not batch.submit_options.get("submit"):
+        return values
     options = SubmitOptions.from_params(batch.submit_options)
     today = timezone.localdate()
     programme_province = programme_regency = None
@@ -1037,61 +1068,19 @@ def _submit_enrollments(cursor: Any, batch: ImportBatch, params: dict[str, Any])
             pk=options.sponsor_programme
         )
         programme_province, programme_regency = programme.province_id, programme.regency_id
-    start = options.requested_start or parse_date(str(today))
-    values = {
-        **params,
+    return {
+        **values,
         "risk_class": options.risk_class,
         "scheme": options.scheme,
         "payer": options.payer,
         "programme": options.sponsor_programme,
         "bank": options.bank,
-        "start": start,
+        "start": options.requested_start or today,
         "programme_province": programme_province,
         "programme_regency": programme_regency,
         "oldest_birth": _years_before(today, settings.ENROLLMENT_MIN_AGE),
         "youngest_birth": _years_before(today, settings.ENROLLMENT_MAX_AGE + 1),
     }
-    sql = """
-        WITH added AS (
-            INSERT INTO members_enrollment (
-                member_id, kind, jkk, jkm, jht, risk_class, scheme, payer, sponsor_programme_id,
-                bank, requested_start, status, created_office_id, submitted_office_id, submitted_by_id,
-                submitted_at, status_changed_at, rejection_reason, rejection_note, end_reason, created_at,
-                updated_at, version)
-            SELECT m.id, m.kind, true, true, false,
-                   CASE WHEN m.kind = 'pu' THEN %(risk_class)s ELSE '' END, %(scheme)s, %(payer)s,
-                   %(programme)s, %(bank)s, %(start)s, 'submitted', %(office)s, %(office)s, %(actor)s,
-                   %(now)s, %(now)s, '', '', '', %(now)s, %(now)s, 1
-              FROM members_importrow r JOIN members_member m ON m.id = r.member_id
-             WHERE r.batch_id = %(batch)s AND r.status = 'created' AND r.row_number > %(cursor)s
-               AND r.row_number <= %(last)s
-               AND m.birth_date <= %(oldest_birth)s AND m.birth_date > %(youngest_birth)s
-               AND m.heir_name <> '' AND m.heir_relation <> ''
-               AND (m.kind <> 'bpu' OR coalesce(m.monthly_income, 0) > 0)
-               AND (m.kind <> 'pu' OR (coalesce(m.monthly_wage, 0) > 0 AND %(risk_class)s <> ''
-                    AND (m.employer_member_id IS NOT NULL OR m.employer_cooperative_id IS NOT NULL)))
-               AND (%(payer)s <> 'sponsor' OR (m.province_id = %(programme_province)s
-                    AND (%(programme_regency)s::text IS NULL OR m.regency_id = %(programme_regency)s)))
-               AND (%(payer)s <> 'employer' OR m.kind = 'pu')
-               AND (%(payer)s <> 'cooperative' OR m.cooperative_id IS NOT NULL)
-            ON CONFLICT DO NOTHING
-            RETURNING id, member_id
-        ), logged AS (
-            INSERT INTO audit_auditentry (at, actor_id, actor_label, office_label, action, object_type,
-                                          object_id, object_label, region_code, changes, reason, user_agent)
-            SELECT %(now)s, %(actor)s, %(actor_label)s, %(office_label)s, 'members.enrollment.created',
-                   'members.enrollment', a.id::text,
-                   -- the person's initials and the enrollment number, as Enrollment.audit_label
-                   regexp_replace(m.full_name, '(\\S)\\S*', '\\1***', 'g') || ' · #' || a.id, m.regency_id,
-                   jsonb_build_object('status', jsonb_build_array(NULL, 'submitted'),
-                                      'import_batch', jsonb_build_array(NULL, %(batch)s::int)), '', ''
-              FROM added a JOIN members_member m ON m.id = a.member_id
-            RETURNING 1
-        )
-        SELECT count(*) FROM logged
-    """
-    cursor.execute(sql, values)
-    return int(cursor.fetchone()[0])
 
 
 def _years_before(day: date, years: int) -> date:
@@ -1107,8 +1096,7 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
         cursor.execute(
             """
             INSERT INTO members_nametoken (token)
-            SELECT DISTINCT unnest(name_tokens) FROM members_importrow
-             WHERE batch_id = %s AND status = 'created'
+            SELECT DISTINCT unnest(name_tokens) FROM members_member WHERE import_batch_id = %s
             ON CONFLICT DO NOTHING
             """,
             [batch.pk],
@@ -1117,17 +1105,18 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
         cursor.execute(
             """
             INSERT INTO members_duplicateflag (first_id, second_id, reason, status, created_at)
-            SELECT DISTINCT least(r.member_id, o.id), greatest(r.member_id, o.id),
-                   CASE WHEN o.name_search = r.name_search AND o.birth_date = r.birth_date
+            SELECT DISTINCT least(p.id, o.id), greatest(p.id, o.id),
+                   CASE WHEN o.name_search = p.name_search AND o.birth_date = p.birth_date
                         THEN 'name_birth' ELSE 'phone' END, 'open', now()
               FROM members_importrow r
+              JOIN members_member p ON p.nik_digest = r.nik_digest AND p.import_batch_id = r.batch_id
               CROSS JOIN LATERAL (
                   SELECT m.id, m.name_search, m.birth_date FROM members_member m
-                   WHERE m.id <> r.member_id AND m.merged_into_id IS NULL
-                     AND ((m.name_search = r.name_search AND m.birth_date = r.birth_date)
-                          OR (r.phone <> '' AND m.phone = r.phone AND m.phone <> ''))
+                   WHERE m.id <> p.id AND m.merged_into_id IS NULL
+                     AND ((m.name_search = p.name_search AND m.birth_date = p.birth_date)
+                          OR (p.phone <> '' AND m.phone = p.phone AND m.phone <> ''))
                    LIMIT 20) o
-             WHERE r.batch_id = %s AND r.status = 'created' AND r.possible_duplicate
+             WHERE r.batch_id = %s AND r.status = 'valid' AND r.possible_duplicate
             ON CONFLICT DO NOTHING
             """,
             [batch.pk],
@@ -1135,7 +1124,7 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
     created = int(job.result.get("created", 0))
     submitted = int(job.result.get("submitted", 0))
     with transaction.atomic():
-        registry = ImportRow.objects.filter(batch=batch, status=ImportRow.Status.DUPLICATE_REGISTRY).count()
+        registry = batch.rows_duplicate_registry + int(job.result.get("registry_duplicates", 0))
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.COMMITTING).update(
             status=ImportBatch.Status.COMMITTED,
             rows_created=created,
@@ -1145,12 +1134,14 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
             enrollments_skipped=created - submitted if batch.submit_options.get("submit") else 0,
             committed_at=timezone.now(),
         )
-        jobs.job_succeed(job_id=job_id, result={**job.result, "registry_duplicates": registry})
-    # The rows' personal data now lives in the registry (and the rows to fix in the report): the staging
-    # copies go.
-    ImportRow.objects.filter(batch=batch).exclude(status=ImportRow.Status.INVALID).exclude(
-        status=ImportRow.Status.DUPLICATE_FILE
-    ).delete()
+        jobs.job_succeed(job_id=job_id, result=job.result)
+    # The rows' personal data now lives in the registry (and the rows to fix in the report): the staged
+    # copies of the valid and registered rows go.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM members_importrow WHERE batch_id = %s AND status IN ('valid', 'dup_registry')",
+            [batch.pk],
+        )
 
 
 # --- Housekeeping ---------------------------------------------------------------------------------------

@@ -192,7 +192,8 @@ class ImportRow(models.Model):
         DUPLICATE_REGISTRY = "dup_registry", _("Already registered")
         CREATED = "created", _("Registered")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # Indexed by import_row_once (batch, row_number).
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
     row_number = models.PositiveIntegerField(_("row"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     problems = models.JSONField(_("problems"), default=list, blank=True)
@@ -260,7 +261,8 @@ class Member(models.Model):
     nik_key_id = models.CharField(_("NIK key id"), max_length=16)
     nik_digest = models.CharField(_("NIK lookup digest"), max_length=64, unique=True)
     nik_masked = models.CharField(_("NIK"), max_length=16)
-    nik_regency_code = models.CharField(_("NIK regency code"), max_length=5, db_index=True)
+    # Not indexed: nothing filters on it, and every index slows the bulk import.
+    nik_regency_code = models.CharField(_("NIK regency code"), max_length=5)
     nik_district_code = models.CharField(_("NIK district code"), max_length=8)
     kk_ciphertext = models.BinaryField(_("family card number (encrypted)"), null=True, blank=True)
     kk_key_id = models.CharField(max_length=16, blank=True)
@@ -601,8 +603,13 @@ class Enrollment(models.Model):
     services and by the check constraint below. At most one enrollment per person is not ended.
     """
 
+    # Indexed by enrollment_member_status (member, status).
     member = models.ForeignKey(
-        Member, verbose_name=_("person"), on_delete=models.PROTECT, related_name="enrollments"
+        Member,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        db_index=False,
     )
     kind = models.CharField(_("participant kind"), max_length=3, choices=ParticipantKind.choices)
     jkk = models.BooleanField(_("JKK (work accident)"), default=True)
@@ -642,6 +649,7 @@ class Enrollment(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Indexed by enrollment_office_changed (submitted_office, status_changed_at).
     submitted_office = models.ForeignKey(
         "accounts.Office",
         verbose_name=_("submitting office"),
@@ -649,6 +657,7 @@ class Enrollment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -22,6 +22,8 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        # Indexed by audit_actor_time (actor, -at).
+        db_index=False,
         related_name="+",
     )
     actor_label = models.CharField(_("actor"), max_length=150, blank=True)
