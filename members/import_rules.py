@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -321,6 +322,21 @@ FIELDS: tuple[ImportField, ...] = (
 )
 FIELD_BY_NAME = {item.name: item for item in FIELDS}
 ALIASES = {alias: item.name for item in FIELDS for alias in item.aliases}
+
+
+@lru_cache(maxsize=1)
+def header_names() -> dict[str, str]:
+    """The aliases plus each field's header as the template writes it, in Indonesian and in English, so a
+    filled template always reads back column by column."""
+    from django.utils import translation
+
+    names = dict(ALIASES)
+    for language in ("id", "en"):
+        with translation.override(language):
+            for item in FIELDS:
+                names.setdefault(normalize_header(str(item.header)), item.name)
+    return names
+
 
 SEX = {
     "l": "L",
@@ -1083,7 +1099,7 @@ def find_header(
             header = normalize_header(cell)
             if not header:
                 continue
-            name = remembered.get(header) or ALIASES.get(header)
+            name = remembered.get(header) or header_names().get(header)
             if name and name != "ignore" and name not in found:
                 found[name] = index
         if (

@@ -440,7 +440,8 @@ def import_confirm(
                 office_id=batch.office_id, header=header, defaults={"field": name}
             )
     ImportRow.objects.filter(batch=batch).delete()
-    job = jobs.job_create(kind=Job.Kind.IMPORT_CHECK, actor=actor)
+    # The rows to check, for the progress bar (a bound: empty rows are not counted by the check).
+    job = jobs.job_create(kind=Job.Kind.IMPORT_CHECK, total=_row_estimate(batch), actor=actor)
     job.params = {"batch": batch.pk}
     job.save(update_fields=["params"])
     batch.mapping = mapping
@@ -453,6 +454,15 @@ def import_confirm(
     )
     _queue(job)
     return job
+
+
+def _row_estimate(batch: ImportBatch) -> int:
+    content = _load(batch.stored_name)
+    if batch.file_format == sheets.XLSX:
+        rows = sheets.xlsx_row_bound(content)
+    else:
+        rows = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    return max(0, rows - batch.header_row)
 
 
 def _queue(job: Job) -> None:
@@ -710,8 +720,8 @@ def _commit_check_chunk(job: Job, rows: list[tuple[Any, ...]], last: int, counte
         return  # another run of this job committed it
     _copy_rows(rows)
     locked.result = {**locked.result, "cursor": last, "rows": counted}
-    locked.done = counted
     locked.total = max(locked.total, counted)
+    locked.done = counted
     jobs.job_heartbeat(locked)
     locked.save(update_fields=["result", "done", "total", "heartbeat_at"])
     job.result = locked.result
@@ -790,6 +800,8 @@ def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
         )
         if not updated:
             _delete(report)
+        rows = sum(counts.values())
+        Job.objects.filter(pk=job.pk).update(total=rows, done=rows)
         jobs.job_succeed(job_id=job.pk, result={**job.result, "counts": counts})
 
 
