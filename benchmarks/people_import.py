@@ -73,7 +73,8 @@ def operator():
 
 
 def clear_previous(user) -> None:
-    """People, enrollments and audit entries of earlier runs (the same NIKs would be duplicates)."""
+    """People and enrollments of earlier runs (the same NIKs would be duplicates); audit entries stay
+    (the table refuses deletes)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -90,7 +91,6 @@ def clear_previous(user) -> None:
             [user.office_id],
         )
         cursor.execute("DELETE FROM members_member WHERE office_id = %s", [user.office_id])
-        cursor.execute("DELETE FROM audit_auditentry WHERE actor_id = %s", [user.pk])
         cursor.execute("UPDATE members_importbatch SET sha256 = '' WHERE office_id = %s", [user.office_id])
     connection.commit() if not connection.get_autocommit() else None
 
@@ -200,7 +200,12 @@ def main() -> int:
         .filter(n__gt=1)
         .count()
     )
-    audited = AuditEntry.objects.filter(action="members.member.imported", actor=user).count()
+    audited = AuditEntry.objects.filter(
+        action="members.member.imported",
+        object_id__in=[
+            str(pk) for pk in Member.objects.filter(import_batch=batch).values_list("pk", flat=True)
+        ],
+    ).count()
     copy_seconds, copied = plain_copy(batch.pk)
     child_peak = max((kib for pid, kib in peaks.items() if pid != worker.pid), default=0)
 
