@@ -265,7 +265,9 @@ _ROW_TAGS = (b"<row ", b"<row>", b":row ", b":row>")
 
 def xlsx_row_bound(content: bytes) -> int:
     """The most rows any sheet of a workbook declares, by scanning its XML for row tags (a fraction of a
-    second for 200,000 rows, where reading the cells takes half a minute)."""
+    second for 200,000 rows, where reading the cells takes half a minute). The workbook is checked first:
+    a zip bomb or a damaged archive is refused before any part is unpacked."""
+    check_xlsx(content)
     most = 0
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         for part in archive.infolist():
