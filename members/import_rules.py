@@ -453,6 +453,9 @@ class Catalog:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
+REGION_FIELDS = ("province", "regency", "district", "village")
+
+
 @dataclass
 class Problem:
     column: str
@@ -608,41 +611,45 @@ class RowReader:
         self.catalog = catalog
         # A list repeats its places, dates, amounts and codes: each distinct cell is worked out once
         # (150,000 rows of one province name a few thousand villages).
-        self._keys: dict[Any, str] = {}
-        self._dates: dict[Any, date | CellError] = {}
-        self._amounts: dict[Any, int | CellError] = {}
+        self._keys: dict[tuple[type, Any], str] = {}
+        self._dates: dict[tuple[type, Any], date | CellError] = {}
+        self._amounts: dict[tuple[type, Any], int | CellError] = {}
         self._regions: dict[tuple[Any, ...], tuple[dict[str, Any], list[tuple[str, str]]]] = {}
 
     def key_of(self, value: Any) -> str:
         """key(_text(value)), remembered."""
+        # Keyed with the type: True == 1 == 1.0 in Python, but not as cells.
+        memo = (type(value), value)
         try:
-            return self._keys[value]
+            return self._keys[memo]
         except KeyError:
-            found = self._keys[value] = key(_text(value))
+            found = self._keys[memo] = key(_text(value))
             return found
         except TypeError:  # not hashable
             return key(_text(value))
 
     def birth_date_of(self, value: Any) -> date:
-        found = self._dates.get(value)
+        memo = (type(value), value)
+        found = self._dates.get(memo)
         if found is None:
             try:
                 found = read_birth_date(value, self.catalog.today)
             except CellError as error:
                 found = error
-            self._dates[value] = found
+            self._dates[memo] = found
         if isinstance(found, CellError):
             raise found
         return found
 
     def amount_of(self, value: Any) -> int:
-        found = self._amounts.get(value)
+        memo = (type(value), value)
+        found = self._amounts.get(memo)
         if found is None:
             try:
                 found = read_amount(value)
             except CellError as error:
                 found = error
-            self._amounts[value] = found
+            self._amounts[memo] = found
         if isinstance(found, CellError):
             raise found
         return found
@@ -935,7 +942,7 @@ class RowReader:
         self, raw: dict[str, Any], values: dict[str, Any], problem: Callable[[str, str], None]
     ) -> None:
         """The region columns, worked out once per distinct combination of cells."""
-        cells = tuple(raw.get(name) for name in ("province", "regency", "district", "village"))
+        cells = tuple((type(value), value) for value in (raw.get(name) for name in REGION_FIELDS))
         try:
             found, problems = self._regions[cells]
         except KeyError:

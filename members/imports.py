@@ -295,7 +295,7 @@ def _read_layout(content: bytes, remembered: dict[str, str]) -> tuple[Source, in
         source = Source(fmt, content)
         if sheets.xlsx_row_bound(content) > max_rows() + HEADER_SEARCH_ROWS:
             raise ImportError_(_too_many_rows())
-        head = list(islice(source.rows(), HEADER_SEARCH_ROWS))
+        head = sheets.xlsx_head(content, HEADER_SEARCH_ROWS)
         try:
             number, mapping = find_header(head, remembered)
         except LookupError:
@@ -374,14 +374,19 @@ def import_upload(
 
 def sample_rows(batch: ImportBatch, count: int = 3) -> list[list[str]]:
     """The first data rows under the header, as text, for the mapping page."""
-    rows = []
-    for number, cells in _source(batch).rows():
+    source = _source(batch)
+    if source.format == sheets.XLSX:
+        rows: Any = sheets.xlsx_head(source.content, batch.header_row + count + 20)
+    else:
+        rows = source.rows()
+    samples = []
+    for number, cells in rows:
         if number <= batch.header_row or all(sheets.cell_text(cell) == "" for cell in cells):
             continue
-        rows.append([sheets.cell_text(cell)[:60] for cell in cells[: len(batch.headers)]])
-        if len(rows) == count:
+        samples.append([sheets.cell_text(cell)[:60] for cell in cells[: len(batch.headers)]])
+        if len(samples) == count:
             break
-    return rows
+    return samples
 
 
 def mapping_problems(
@@ -824,8 +829,10 @@ def _write_report(batch: ImportBatch) -> str:
     header = [*batch.headers, REPORT_COLUMN, ROW_COLUMN]
     rows = _report_rows(batch)
     if batch.file_format == sheets.XLSX:
+        from umkm_enroll.exports.xlsx import write
+
         buffer = io.BytesIO()
-        sheets.write_xlsx(buffer, header, rows, title=_("Rows to fix"))
+        write(buffer, header, rows, str(_("Rows to fix")))
         content = buffer.getvalue()
     else:
         text = io.StringIO()
@@ -984,6 +991,7 @@ def _chunk_sql(*, submit: bool) -> str:
                     AND (c.employer_member_id IS NOT NULL OR c.employer_cooperative_id IS NOT NULL)))
                AND (%(payer)s <> 'sponsor' OR (c.province_id = %(programme_province)s
                     AND (%(programme_regency)s::text IS NULL OR c.regency_id = %(programme_regency)s)))
+               AND (%(payer)s <> 'bank' OR %(bank)s <> '')
                AND (%(payer)s <> 'employer' OR c.kind = 'pu')
                AND (%(payer)s <> 'cooperative' OR c.cooperative_id IS NOT NULL)
             ON CONFLICT DO NOTHING
@@ -1135,7 +1143,13 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
         )
     created = int(job.result.get("created", 0))
     submitted = int(job.result.get("submitted", 0))
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The rows' personal data now lives in the registry (and the rows to fix in the report): the staged
+        # copies of the valid and registered rows go, in the transaction that ends the import.
+        cursor.execute(
+            "DELETE FROM members_importrow WHERE batch_id = %s AND status IN ('valid', 'dup_registry')",
+            [batch.pk],
+        )
         registry = batch.rows_duplicate_registry + int(job.result.get("registry_duplicates", 0))
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.COMMITTING).update(
             status=ImportBatch.Status.COMMITTED,
@@ -1147,13 +1161,6 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
             committed_at=timezone.now(),
         )
         jobs.job_succeed(job_id=job_id, result=job.result)
-    # The rows' personal data now lives in the registry (and the rows to fix in the report): the staged
-    # copies of the valid and registered rows go.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM members_importrow WHERE batch_id = %s AND status IN ('valid', 'dup_registry')",
-            [batch.pk],
-        )
 
 
 # --- Housekeeping ---------------------------------------------------------------------------------------

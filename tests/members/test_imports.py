@@ -364,15 +364,7 @@ PAYERS = [
     pytest.param(SubmitOptions(payer=Payer.EMPLOYER, risk_class=RiskClass.MEDIUM), id="employer"),
     pytest.param(SubmitOptions(payer=Payer.COOPERATIVE), id="cooperative"),
     pytest.param(SubmitOptions(payer=Payer.BANK, bank="bri"), id="bank"),
-    pytest.param(
-        SubmitOptions(payer=Payer.BANK, bank=""),
-        id="bank-not-chosen",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="imports._submit_enrollments does not check that a bank is chosen for payer 'bank' "
-            "(submit_problems does): enrollments submitted without a bank",
-        ),
-    ),
+    pytest.param(SubmitOptions(payer=Payer.BANK, bank=""), id="bank-not-chosen"),
 ]
 
 

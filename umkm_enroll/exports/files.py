@@ -12,6 +12,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
+# Excel, LibreOffice and Google Sheets read a cell starting with = + - @ as a formula.
+from umkm_enroll.spreadsheets import FORMULA_STARTS, formula_safe  # noqa: F401 (used by callers)
+
 CSV = "csv"
 XLSX = "xlsx"
 FORMATS = (CSV, XLSX)
@@ -22,14 +25,6 @@ CONTENT_TYPES = {
 }
 
 Cell = str | int | None
-
-# Excel, LibreOffice and Google Sheets read a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def formula_safe(text: str) -> str:
-    """A text cell a spreadsheet will not run: a leading = + - @, tab or line break gets an apostrophe."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_lines(rows: Iterable[Sequence[Cell]], delimiter: str) -> str:
