@@ -689,25 +689,24 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
     last = cursor
     counted = int(job.result.get("rows", 0))
     limit = max_rows()
-    for number, cells in source.rows():
-        if number <= batch.header_row:
-            continue
-        if all(cell is None or cell == "" for cell in cells):
-            continue
-        counted_here = number > cursor
-        if not counted_here:
-            continue
-        counted += 1
-        if counted > limit:
-            _fail(job, batch, _too_many_rows())
-            return
-        pending.append(_staged(batch.pk, number, reader.read(cells), cells, seen))
-        last = number
-        if len(pending) >= size:
-            _commit_check_chunk(job, pending, last, counted)
-            pending = []
-    if pending:
-        _commit_check_chunk(job, pending, last, counted)
+    with _ChunkWriter(job) as writer:
+        for number, cells in source.rows():
+            if number <= cursor or number <= batch.header_row:
+                continue
+            if all(cell is None or cell == "" for cell in cells):
+                continue
+            counted += 1
+            if counted > limit:
+                writer.wait()
+                _fail(job, batch, _too_many_rows())
+                return
+            pending.append(_staged(batch.pk, number, reader.read(cells), cells, seen))
+            last = number
+            if len(pending) >= size:
+                writer.write(pending, last, counted)
+                pending = []
+        if pending:
+            writer.write(pending, last, counted)
     if not counted:
         _fail(
             job,
@@ -716,6 +715,46 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
         )
         return
     _finish_check(job, batch, actor)
+
+
+class _ChunkWriter:
+    """Commits the checked chunks one after the other, in a thread of its own with its own database
+    connection: PostgreSQL stores chunk k while this process reads chunk k + 1 (the two cores both work).
+    At most one chunk waits; each commits with the job's cursor, as before. Inside a transaction (the
+    tests' in-process runs) the other connection could not see the rows: chunks are then written inline."""
+
+    def __init__(self, job: Job) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.job = job
+        self.inline = connection.in_atomic_block
+        self.pool = None if self.inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+        self.running: Any = None
+
+    def __enter__(self) -> _ChunkWriter:
+        return self
+
+    def write(self, rows: list[tuple[Any, ...]], last: int, counted: int) -> None:
+        if self.pool is None:
+            _commit_check_chunk(self.job, rows, last, counted)
+            return
+        self.wait()
+        self.running = self.pool.submit(_commit_check_chunk, self.job, rows, last, counted)
+
+    def wait(self) -> None:
+        if self.running is not None:
+            running, self.running = self.running, None
+            running.result()  # re-raises the thread's error here
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            # The thread's own connection (the proxy is resolved in the thread).
+            self.pool.submit(lambda: connection.close()).result()
+            self.pool.shutdown()
 
 
 @transaction.atomic
