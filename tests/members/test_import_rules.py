@@ -272,7 +272,7 @@ def test_a_nik_excel_rounded_to_a_number_is_refused_with_the_fix():
     result = read(**{"No. KTP": 3201234567890120.0})
     problems = problems_of(result)
     assert list(problems) == ["No. KTP"]
-    assert "Text" in problems["No. KTP"][0]
+    assert "Teks" in problems["No. KTP"][0]
     assert result.nik == ""
 
 
@@ -291,7 +291,7 @@ def test_a_nik_in_scientific_notation_says_so(shown):
     problems = problems_of(read(**{"No. KTP": shown}))
     assert list(problems) == ["No. KTP"]
     assert shown.strip() in problems["No. KTP"][0]
-    assert "Text" in problems["No. KTP"][0]
+    assert "Teks" in problems["No. KTP"][0]
 
 
 def test_a_nik_of_fifteen_digits_names_the_length():

@@ -570,7 +570,7 @@ def test_a_workbook_with_macros_is_refused(operator, mataram):
         for part in source.infolist():
             target.writestr(part, source.read(part))
         target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0macro")
-    assert "macro" in _refused(operator, buffer.getvalue(), "daftar.xlsm").lower()
+    assert "makro" in _refused(operator, buffer.getvalue(), "daftar.xlsm").lower()
 
 
 def test_an_old_xls_workbook_and_a_pdf_are_refused_with_what_to_do(operator):
