@@ -211,6 +211,7 @@ class MemberSearchForm(forms.Form):
     province = forms.CharField(required=False)
     regency = forms.CharField(required=False)
     cooperative = forms.IntegerField(required=False)
+    import_batch = forms.IntegerField(required=False)
     kind = forms.ChoiceField(choices=[("", ""), *ParticipantKind.choices], required=False)
     aid = forms.ChoiceField(choices=[("", ""), ("bpum", "BPUM"), ("kur", "KUR")], required=False)
     enrollment = forms.ChoiceField(

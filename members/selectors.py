@@ -102,6 +102,8 @@ def members_search(
         members = members.filter(regency_id=filters["regency"])
     if filters.get("cooperative"):
         members = members.filter(cooperative_id=filters["cooperative"])
+    if filters.get("import_batch"):
+        members = members.filter(import_batch_id=filters["import_batch"])
     if filters.get("kind"):
         members = members.filter(kind=filters["kind"])
     if filters.get("aid") == "bpum":

@@ -65,7 +65,16 @@ def member_list(request: AppRequest) -> HttpResponse:
     if request.method == "POST":
         q = request.POST.get("q", "").strip()
         params = QueryDict(mutable=True)
-        for key in ("province", "regency", "cooperative", "kind", "aid", "enrollment", "sort"):
+        for key in (
+            "province",
+            "regency",
+            "cooperative",
+            "import_batch",
+            "kind",
+            "aid",
+            "enrollment",
+            "sort",
+        ):
             if request.POST.get(key):
                 params[key] = request.POST[key]
         if q:
@@ -84,7 +93,12 @@ def member_list(request: AppRequest) -> HttpResponse:
     members = selectors.members_search(user=request.user, q=q, filters=filters, sort=sort)
     from cooperatives.models import Cooperative
 
+    from .models import ImportBatch
+
     context = {
+        "import_batch": ImportBatch.objects.visible_to(request.user)
+        .filter(pk=int(filters.get("import_batch") or 0))
+        .first(),
         **paginate(request, members, per_page=25),
         "q": q,
         "filters": filters,

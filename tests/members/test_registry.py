@@ -275,3 +275,15 @@ def test_a_kept_nik_must_still_agree_with_an_edited_birth_date(mataram_operator)
         services.member_update(
             member=member, data={"birth_date": date(1981, 1, 2)}, expected_version=1, actor=mataram_operator
         )
+
+
+def test_the_registry_can_show_only_the_people_of_one_imported_list(client, mataram_operator):
+    from members.models import ImportBatch
+
+    batch = ImportBatch.objects.create(label="BPUM 2026", office=mataram_operator.office)
+    listed = make_member(full_name="Dari Daftar", import_batch=batch)
+    make_member(full_name="Didaftar Sendiri")
+    login_verified(client, mataram_operator)
+    page = client.get(reverse("members:list"), {"import_batch": batch.pk})
+    assert [member.pk for member in page.context["page_obj"]] == [listed.pk]
+    assert "BPUM 2026" in page.content.decode()
