@@ -17,6 +17,19 @@ class TargetKind(models.TextChoices):
     AID = "aid", _("Aid recipients (BPUM, KUR)")
 
 
+class CoverageTargetQuerySet(models.QuerySet["CoverageTarget"]):
+    def visible_to(self, user) -> CoverageTargetQuerySet:
+        from umkm_enroll.accounts.scoping import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self
+        return self.filter(
+            models.Q(regency__in=sorted(scope.regency_codes))
+            | models.Q(regency__isnull=True, province__in=sorted(scope.whole_provinces))
+        )
+
+
 class CoverageTarget(models.Model):
     """How many UMKM (or aid recipients) a province or a regency aims to cover in a year, and who says so."""
 
@@ -47,6 +60,8 @@ class CoverageTarget(models.Model):
         related_name="+",
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CoverageTargetQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("coverage target")

@@ -27,7 +27,9 @@ def target_save(*, target: CoverageTarget, actor: Any) -> CoverageTarget:
     """Create or change a target (the form has validated it), with an audit entry of what changed."""
     with transaction.atomic():
         if target.pk:
-            before = snapshot(CoverageTarget.objects.select_for_update().get(pk=target.pk), TARGET_FIELDS)
+            before = snapshot(
+                CoverageTarget.objects.select_for_update(of=("self",)).get(pk=target.pk), TARGET_FIELDS
+            )
             action = "dashboards.target.changed"
         else:
             before = {}
@@ -92,7 +94,7 @@ def targets_import(*, content: bytes, actor: Any) -> ImportResult:
         for line in lines:
             regency = line.region if "." in line.region else None
             existing = (
-                CoverageTarget.objects.select_for_update()
+                CoverageTarget.objects.select_for_update(of=("self",))
                 .filter(province_id=line.region[:2], regency_id=regency, year=line.year, kind=line.kind)
                 .first()
             )
