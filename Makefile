@@ -52,5 +52,8 @@ bench-enrollments: $(STAMP)
 bench-billing: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/monthly_run.py $(BENCH_ARGS)
 
+bench-dashboard: $(STAMP)
+	$(PY) -m umkm_enroll.devstack bench benchmarks/dashboard.py $(BENCH_ARGS)
+
 bench-cards: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/card_batch.py $(BENCH_ARGS)
