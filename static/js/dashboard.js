@@ -11,7 +11,7 @@
     var data = JSON.parse(source.textContent);
     var lang = document.documentElement.lang || "id";
     var number = new Intl.NumberFormat(lang === "en" ? "en" : "id-ID");
-    var ticks = { callback: function (value) { return number.format(value); } };
+    var ticks = { precision: 0, callback: function (value) { return number.format(value); } };
 
     var regions = document.getElementById("chart-regions");
     if (regions) {
