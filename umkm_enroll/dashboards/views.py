@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from django.contrib import messages
@@ -74,7 +73,7 @@ def dashboard(request: AppRequest) -> HttpResponse:
     month = _month(month_text, today) if month_text else today.replace(day=1)
     month_error = month is None
     province, regency = data.get("province") or None, data.get("regency") or None
-    if not (province or regency) and "top" not in request.GET:
+    if not (province or regency):
         province, regency = default_area(scope)
     try:
         figures = dashboard_figures(
@@ -90,7 +89,6 @@ def dashboard(request: AppRequest) -> HttpResponse:
             "totals": figures.totals,
             "month_error": month_error,
             "asked": month_text,
-            "charts": json.dumps(chart_data(figures)),
             "chart_data": chart_data(figures),
             "can_manage_targets": request.user.has_role(*TARGET_READERS),
         },
