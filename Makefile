@@ -55,5 +55,8 @@ bench-billing: $(STAMP)
 bench-import: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/people_import.py $(BENCH_ARGS)
 
+bench-dashboard: $(STAMP)
+	$(PY) -m umkm_enroll.devstack bench benchmarks/dashboard.py $(BENCH_ARGS)
+
 bench-cards: $(STAMP)
 	$(PY) -m umkm_enroll.devstack bench benchmarks/card_batch.py $(BENCH_ARGS)

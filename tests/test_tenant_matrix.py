@@ -35,6 +35,7 @@ from tests.factories import CooperativeFactory, OfficeFactory, UserFactory, make
 from tests.helpers import login_verified
 from umkm_enroll.accounts.access import NATIONAL, NO_DATA, PUBLIC, REFERENCE, SCOPED, data_scope_of
 from umkm_enroll.accounts.models import Office, Role, User
+from umkm_enroll.dashboards.models import CoverageTarget, Tally
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
 
@@ -188,6 +189,20 @@ def make_import_batch(region: str, marker: str) -> ImportBatch:
     return batch
 
 
+def make_tally(region: str, marker: str) -> Tally:
+    """A person of the region with a pending enrollment: the dashboard's tallies count them."""
+    make_enrollment(region, marker)
+    tally = Tally.objects.filter(regency_code=region).first()
+    assert tally is not None
+    return tally
+
+
+def make_target(region: str, marker: str) -> CoverageTarget:
+    return CoverageTarget.objects.create(
+        province_id=region[:2], regency_id=region, year=2026, count=1_000, source=f"Sumber {marker}"
+    )
+
+
 # One maker per scoped model: an object in a region, findable by a marker string.
 MAKERS: dict[type, Callable[[str, str], Any]] = {
     Office: make_office,
@@ -204,6 +219,8 @@ MAKERS: dict[type, Callable[[str, str], Any]] = {
     Card: make_card,
     PrintBatch: make_print_batch,
     ImportBatch: make_import_batch,
+    Tally: make_tally,
+    CoverageTarget: make_target,
 }
 
 
@@ -222,6 +239,10 @@ def shown_of(target: Any) -> tuple[str, ...]:
         return (target.enrollment.member.full_name,)
     if isinstance(target, PrintBatch):
         return (target.description,)
+    if isinstance(target, Tally):
+        # The dashboard names no one: region A's figures show as its province's row (national users) or
+        # its regency's row (the province's users).
+        return (f'data-region="{target.province_code}"', f'data-region="{target.regency_code}"')
     if isinstance(target, Job):
         # A job has no name: pages show "kind #pk", the API (compact JSON) its id.
         return (str(target), f'"id":{target.pk},')

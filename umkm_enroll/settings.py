@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "members",
     "contributions",
     "cards",
+    "umkm_enroll.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -355,6 +356,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-card-batches": {"task": "cards.purge_batches", "schedule": crontab(minute=50, hour=2)},
     # Uploaded people lists (encrypted), their staged rows and error reports after IMPORT_KEEP_DAYS.
     "purge-imports": {"task": "members.imports_purge", "schedule": crontab(minute=55, hour=2)},
+    # The dashboard tallies' delta rows folded into one per region (keeps the dashboard's reads small).
+    "compact-dashboard-tallies": {"task": "dashboards.compact", "schedule": 300.0},
     "monthly-contribution-run": {
         "task": "contributions.run_month",
         "schedule": crontab(minute=15, hour=0, day_of_month=1),

@@ -57,6 +57,7 @@ urlpatterns = [
     path("iuran/", include("contributions.urls")),
     path("kartu/", include("cards.urls")),
     path("verify/", include("cards.verify_urls")),
+    path("dasbor/", include("umkm_enroll.dashboards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),

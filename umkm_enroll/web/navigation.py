@@ -18,6 +18,7 @@ ADMIN = frozenset({"administrator"})
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "web:home"),
+    NavItem(_("Dashboard"), "dashboards:dashboard"),
     NavItem(_("People"), "members:list"),
     NavItem(_("Imports"), "members:imports", frozenset({"operator"})),
     NavItem(_("Enrollments"), "enrollments:list"),
@@ -37,6 +38,7 @@ NAV_ITEMS: list[NavItem] = [
         "contributions:totals",
         frozenset({"finance", "administrator", "national_viewer"}),
     ),
+    NavItem(_("Coverage targets"), "dashboards:target_list", frozenset({"administrator", "national_viewer"})),
     NavItem(_("Regions"), "regions:index"),
     NavItem(_("Minimum wages"), "regions:minimum_wages"),
     NavItem(_("Offices"), "accounts:office_list", ADMIN),

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from umkm_enroll.regions.models import Province, Regency
+
+from .models import CoverageTarget
+
+
+class TargetForm(forms.ModelForm):
+    class Meta:
+        model = CoverageTarget
+        fields = ["province", "regency", "year", "kind", "count", "source"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        province = cast(forms.ModelChoiceField, self.fields["province"])
+        province.queryset = Province.objects.filter(active=True)
+        regency = cast(forms.ModelChoiceField, self.fields["regency"])
+        regency.queryset = Regency.objects.filter(active=True)
+        regency.label_from_instance = lambda r: f"{r.code} {r.name}"  # type: ignore[assignment]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        province, regency = data.get("province"), data.get("regency")
+        if province and regency and regency.province_id != province.pk:
+            self.add_error("regency", _("This regency or city is not in the province chosen."))
+        if province and data.get("year") and data.get("kind"):
+            same = CoverageTarget.objects.filter(
+                province=province, regency=regency, year=data["year"], kind=data["kind"]
+            ).exclude(pk=self.instance.pk)
+            if same.exists():
+                self.add_error("year", _("This region already has a target of this kind for the year."))
+        return data
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (CSV or XLSX)"),
+        help_text=_("Columns: Kode wilayah (52 or 52.71), Tahun, Target, Sumber, and optionally Jenis."),
+    )
+
+
+class DashboardFilterForm(forms.Form):
+    bulan = forms.CharField(required=False)
+    province = forms.RegexField(regex=r"^[0-9]{2}$", required=False)
+    regency = forms.RegexField(regex=r"^[0-9]{2}\.[0-9]{2}$", required=False)
