@@ -2,9 +2,7 @@
 check and again in the middle of the commit loses at most the chunk in progress, and the worker that
 picks the job up again ends with exactly the expected people, error rows and audit entries.
 
-Not covered here: a PostgreSQL restart and a Redis restart. The machine's PostgreSQL and Redis are shared
-with other engineers' runs and the suite has no isolated server of its own to restart; the tasks' retry
-on DatabaseError (members/tasks.py) is the path a PostgreSQL restart takes."""
+A PostgreSQL restart and a Redis restart in the middle of the same jobs: test_import_outages.py."""
 
 from __future__ import annotations
 
