@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 from umkm_enroll.jobs import services as jobs
 
@@ -35,12 +35,15 @@ def activate_due_enrollments() -> int:
 
 def _run_retrying(task: Any, run: Callable[[int], None], job_id: int) -> None:
     """Run a job's body; a database error (a PostgreSQL restart) rolls back the chunk in progress and the
-    task retries with backoff, resuming at the job's cursor."""
+    task retries with backoff, resuming at the job's cursor. When the retries run out on a lost
+    connection the job is left running: the stale-job requeue (beat) starts it again once the database
+    is back, rather than failing a list that only waited for a server."""
     try:
         run(job_id)
     except DatabaseError as error:
         if task.request.retries >= MAX_RETRIES:
-            jobs.job_fail(job_id=job_id, error=type(error).__name__)
+            if not isinstance(error, OperationalError | InterfaceError):
+                jobs.job_fail(job_id=job_id, error=type(error).__name__)
             raise
         raise task.retry(exc=error, countdown=2**task.request.retries) from error
 
