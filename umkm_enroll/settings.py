@@ -362,6 +362,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contributions.run_month",
         "schedule": crontab(minute=15, hour=0, day_of_month=1),
     },
+    # Each office's report of the month just ended (PDF and XLSX, kept), after the contribution run.
+    "monthly-reports": {
+        "task": "dashboards.monthly_reports",
+        "schedule": crontab(minute=30, hour=3, day_of_month=1),
+    },
 }
 # Contributions: BPU cover lapses after this many consecutive unpaid months, and is
 # restored when the arrears are paid within the grace period; PU pays a late fee per month (basis points).

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -48,3 +49,21 @@ class DashboardFilterForm(forms.Form):
     bulan = forms.CharField(required=False)
     province = forms.RegexField(regex=r"^[0-9]{2}$", required=False)
     regency = forms.RegexField(regex=r"^[0-9]{2}\.[0-9]{2}$", required=False)
+
+
+class ReportMonthForm(forms.Form):
+    """The month whose reports an administrator makes again (YYYY-MM, a month already begun)."""
+
+    bulan = forms.CharField(label=_("Month"), max_length=7, help_text=_("YYYY-MM, e.g. 2026-01"))
+
+    def clean_bulan(self) -> date:
+        from django.utils import timezone
+
+        text = self.cleaned_data["bulan"].strip()
+        try:
+            month = date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise forms.ValidationError(_("Write the month as YYYY-MM, e.g. 2026-01.")) from None
+        if not date(2000, 1, 1) <= month <= timezone.localdate():
+            raise forms.ValidationError(_("Choose a month that has begun."))
+        return month

@@ -160,3 +160,63 @@ class MonthTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.regency_code}/{self.cooperative_id} {self.month:%Y-%m}"
+
+
+class MonthlyReportQuerySet(models.QuerySet["MonthlyReport"]):
+    def visible_to(self, user) -> MonthlyReportQuerySet:
+        """National users see every office's reports; everyone else those of their own office."""
+        from umkm_enroll.accounts.scoping import scope_of
+
+        if scope_of(user).everything:
+            return self
+        if user is None or not user.is_authenticated or user.office_id is None:
+            return self.none()
+        return self.filter(office_id=user.office_id)
+
+
+def report_file_path(report: MonthlyReport, filename: str) -> str:
+    return f"monthly-reports/{report.month:%Y-%m}/{filename}"
+
+
+class MonthlyReport(models.Model):
+    """The figures of an office's area for a month, as a PDF and an XLSX handed to its leaders. Kept: they
+    are the record of what was reported (a few dozen kilobytes an office a month)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being made")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    office = models.ForeignKey(
+        "accounts.Office", verbose_name=_("office"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("month"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    generated_at = models.DateTimeField(_("generated"), null=True, blank=True)
+    # Stock figures (people, enrollments, cards) are as of this day, arrears are bills due before it.
+    figures_as_of = models.DateField(_("figures as of"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=report_file_path, max_length=200, blank=True)
+    xlsx = models.FileField(_("XLSX"), upload_to=report_file_path, max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    job = models.ForeignKey(
+        "jobs.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = MonthlyReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["-month", "office__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "month"], name="monthly_report_once_per_office_month"),
+            models.CheckConstraint(name="monthly_report_first_of_month", condition=models.Q(month__day=1)),
+        ]
+        indexes = [
+            # The reports list of all offices, filtered by month (national users).
+            models.Index(fields=["month"], name="monthly_report_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.month:%Y-%m}"

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,10 +19,16 @@ from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
-from .forms import DashboardFilterForm, TargetForm, TargetImportForm
-from .models import CoverageTarget, Tally
+from .forms import DashboardFilterForm, ReportMonthForm, TargetForm, TargetImportForm
+from .models import CoverageTarget, MonthlyReport, Tally
 from .selectors import AreaOutOfScope, DashboardFigures, dashboard_figures, default_area
-from .services import target_delete, target_save, targets_import
+from .services import (
+    monthly_report_download_record,
+    monthly_reports_start,
+    target_delete,
+    target_save,
+    targets_import,
+)
 from .targets_file import TargetFileError
 
 TARGET_READERS = (Role.ADMINISTRATOR, Role.NATIONAL_VIEWER)
@@ -180,3 +188,86 @@ def target_import(request: AppRequest) -> HttpResponse:
                 )
                 return redirect("dashboards:target_list")
     return render(request, "dashboards/target_import.html", {"form": form, "result": result})
+
+
+# --- monthly reports ---------------------------------------------------------------------------------------
+
+REPORT_FORMATS = {
+    "pdf": ("pdf", "application/pdf"),
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+@scoped(MonthlyReport)
+@login_required
+def report_list(request: AppRequest) -> HttpResponse:
+    """The monthly reports of the user's office (every office's for national users), newest first."""
+    today = timezone.localdate()
+    reports = MonthlyReport.objects.visible_to(request.user).select_related("office")
+    q = request.GET.get("q", "").strip()
+    if q:
+        reports = reports.filter(office__name__icontains=q)
+    month_text = request.GET.get("bulan", "").strip()
+    month_error = False
+    if month_text:
+        month = _month(month_text, today)
+        month_error = month is None
+        if month is not None:
+            reports = reports.filter(month=month)
+    is_admin = request.user.has_role(Role.ADMINISTRATOR) and scope_of(request.user).everything
+    return render(
+        request,
+        "dashboards/report_list.html",
+        {
+            **paginate(request, reports.order_by("-month", "office__name", "pk")),
+            "q": q,
+            "asked": month_text,
+            "month_error": month_error,
+            "national": scope_of(request.user).everything,
+            "generate_form": ReportMonthForm(
+                initial={"bulan": f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"}
+            )
+            if is_admin
+            else None,
+        },
+    )
+
+
+@scoped(MonthlyReport)
+@login_required
+def report_download(request: AppRequest, pk: int, fmt: str) -> HttpResponseBase:
+    report = get_object_or_404(
+        MonthlyReport.objects.visible_to(request.user).select_related("office"),
+        pk=pk,
+        status=MonthlyReport.Status.READY,
+    )
+    extension, content_type = REPORT_FORMATS[fmt]
+    stored = report.pdf if fmt == "pdf" else report.xlsx
+    if not stored.name or not stored.storage.exists(stored.name):
+        raise Http404
+    monthly_report_download_record(report=report, fmt=fmt, actor=request.user)
+    response = FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=f"laporan-bulanan-{report.month:%Y-%m}-{slugify(report.office.name)}.{extension}",
+        content_type=content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@national
+@role_required(Role.ADMINISTRATOR)
+@require_POST
+def report_generate(request: AppRequest) -> HttpResponse:
+    """(Re)make every office's report of a month in the background; the job page shows the progress."""
+    form = ReportMonthForm(request.POST)
+    if not form.is_valid():
+        for message in [str(e) for errors in form.errors.values() for e in errors]:
+            messages.error(request, message)
+        return redirect("dashboards:report_list")
+    job, _new = monthly_reports_start(
+        month=form.cleaned_data["bulan"], today=timezone.localdate(), regenerate=True, actor=request.user
+    )
+    messages.info(request, _("The reports of the month are being made."))
+    return redirect("jobs:detail", pk=job.pk)

@@ -40,6 +40,7 @@ class Job(models.Model):
         Kind.IMPORT_CHECK: "members.import_check",
         Kind.IMPORT_COMMIT: "members.import_commit",
         Kind.LIST_EXPORT: "exports.list_export",
+        Kind.MONTHLY_REPORT: "dashboards.monthly_reports_job",
     }
 
     class Status(models.TextChoices):

@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "contributions.arrears.downloaded": _("Arrears export downloaded"),
     "exports.list.exported": _("List exported"),
     "exports.list.downloaded": _("List export downloaded"),
+    "dashboards.monthly_report.downloaded": _("Monthly report downloaded"),
+    "dashboards.monthly_reports.requested": _("Monthly reports made again"),
     "cards.card.issued": _("Card issued"),
     "cards.card.printed": _("Card printed"),
     "cards.card.handed_over": _("Card handed over"),
