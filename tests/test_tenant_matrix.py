@@ -35,7 +35,8 @@ from tests.factories import CooperativeFactory, OfficeFactory, UserFactory, make
 from tests.helpers import login_verified
 from umkm_enroll.accounts.access import NATIONAL, NO_DATA, PUBLIC, REFERENCE, SCOPED, data_scope_of
 from umkm_enroll.accounts.models import Office, Role, User
-from umkm_enroll.dashboards.models import CoverageTarget, Tally
+from umkm_enroll.dashboards.models import CoverageTarget, MonthlyReport, Tally
+from umkm_enroll.dashboards.services import monthly_report_generate
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
 
@@ -203,6 +204,11 @@ def make_target(region: str, marker: str) -> CoverageTarget:
     )
 
 
+def make_monthly_report(region: str, marker: str) -> MonthlyReport:
+    office = OfficeFactory.diskop_regency(region, name=f"Kantor {marker}")
+    return monthly_report_generate(office=office, month=date(2026, 1, 1), today=timezone.localdate())
+
+
 # One maker per scoped model: an object in a region, findable by a marker string.
 MAKERS: dict[type, Callable[[str, str], Any]] = {
     Office: make_office,
@@ -221,6 +227,7 @@ MAKERS: dict[type, Callable[[str, str], Any]] = {
     ImportBatch: make_import_batch,
     Tally: make_tally,
     CoverageTarget: make_target,
+    MonthlyReport: make_monthly_report,
 }
 
 
@@ -243,6 +250,8 @@ def shown_of(target: Any) -> tuple[str, ...]:
         # The dashboard names no one: region A's figures show as its province's row (national users) or
         # its regency's row (the province's users).
         return (f'data-region="{target.province_code}"', f'data-region="{target.regency_code}"')
+    if isinstance(target, MonthlyReport):
+        return (target.office.name,)
     if isinstance(target, Job):
         # A job has no name: pages show "kind #pk", the API (compact JSON) its id.
         return (str(target), f'"id":{target.pk},')
