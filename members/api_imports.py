@@ -38,6 +38,9 @@ from .forms_imports import IMPORT_PAYERS
 from .import_rules import FIELD_BY_NAME
 from .models import Bank, ImportBatch, ParticipantKind, RiskClass
 
+# The payers an import may name (no employer: a list's people are not one employer's workers).
+IMPORT_PAYER_CHOICES = [str(payer) for payer in IMPORT_PAYERS]
+
 BATCH_FIELDS = [
     "id",
     "label",
@@ -119,8 +122,9 @@ class ConfirmSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleProgrammeField(serializers.PrimaryKeyRelatedField):
-    """A sponsor programme of the caller's area."""
+    """A sponsor programme of the caller's area (its id)."""
 
     def get_queryset(self) -> Any:
         from contributions.models import SponsorProgramme
@@ -130,9 +134,7 @@ class VisibleProgrammeField(serializers.PrimaryKeyRelatedField):
 
 class CommitSerializer(serializers.Serializer):
     submit_enrollments = serializers.BooleanField(required=False, default=False)
-    payer = serializers.ChoiceField(
-        choices=[str(payer) for payer in IMPORT_PAYERS], required=False, default="self"
-    )
+    payer = serializers.ChoiceField(choices=IMPORT_PAYER_CHOICES, required=False, default="self")
     sponsor_programme = VisibleProgrammeField(required=False, allow_null=True)
     bank = serializers.ChoiceField(choices=Bank.choices, required=False, allow_blank=True)
     requested_start = serializers.DateField(required=False, allow_null=True)

@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         "ParticipantKindEnum": "members.models.ParticipantKind",
         "RejectionReasonEnum": "members.models.RejectionReasons",
         "EndReasonEnum": "members.models.EndReason",
+        "PayerEnum": "members.models.Payer",
+        "ImportPayerEnum": "members.api_imports.IMPORT_PAYER_CHOICES",
     },
 }
 
