@@ -10,6 +10,7 @@ import time
 
 import openpyxl
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from benchmarks.people_lists import HEADER, people_rows, places_of, write_xlsx
@@ -75,7 +76,10 @@ def commit_and_watch(page: Page) -> list[dict]:
     while time.monotonic() < deadline:
         if page.get_by_test_id("result").count():
             break
-        reading = page.evaluate(READ_PROGRESS)
+        try:
+            reading = page.evaluate(READ_PROGRESS)
+        except PlaywrightError:  # the page reloaded itself (the job ended) while being read
+            continue
         if reading and (not readings or reading != readings[-1]):
             readings.append(reading)
         page.wait_for_timeout(100)
