@@ -71,54 +71,6 @@ NEEDED = (
     "kind",
 )
 DEFAULTABLE = ("occupation", "kind", "monthly_income", "regency")
-# The staging columns copied from a checked row, in COPY order.
-ROW_COLUMNS = (
-    "batch_id",
-    "row_number",
-    "status",
-    "problems",
-    "cells",
-    "first_row",
-    "possible_duplicate",
-    "existing_visible",
-    "nik_ciphertext",
-    "nik_key_id",
-    "nik_digest",
-    "nik_masked",
-    "nik_regency_code",
-    "nik_district_code",
-    "kk_ciphertext",
-    "kk_key_id",
-    "kk_masked",
-    "full_name",
-    "name_search",
-    "name_tokens",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "address",
-    "province_id",
-    "regency_id",
-    "district_id",
-    "village_id",
-    "phone",
-    "email",
-    "occupation",
-    "business_name",
-    "nib",
-    "kind",
-    "monthly_income",
-    "monthly_wage",
-    "cooperative_id",
-    "employer_member_id",
-    "employer_cooperative_id",
-    "aid_bpum",
-    "aid_kur",
-    "heir_name",
-    "heir_relation",
-    "heir_phone",
-    "audit_label",
-)
 # The registry columns a committed row fills (the same names in ImportRow and Member).
 MEMBER_COLUMNS = (
     "nik_ciphertext",
@@ -157,6 +109,19 @@ MEMBER_COLUMNS = (
     "heir_name",
     "heir_relation",
     "heir_phone",
+)
+# The staging columns copied from a checked row, in COPY order.
+ROW_COLUMNS = (
+    "batch_id",
+    "row_number",
+    "status",
+    "problems",
+    "cells",
+    "first_row",
+    "possible_duplicate",
+    "existing_visible",
+    *MEMBER_COLUMNS,
+    "audit_label",
 )
 # A row that is not stored: its registry columns empty (NULL where the column allows it).
 _NULLABLE = {
