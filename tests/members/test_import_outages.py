@@ -273,8 +273,12 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
 
     def switch(url: str) -> None:
         # The client's broker connection pools are cached on the app: closed, and made again for `url`.
-        if app._pool is not None:  # type: ignore[attr-defined]
-            app._pool.force_close_all()  # type: ignore[attr-defined]
+        # kombu keeps its connection pools in a registry keyed by the broker URL: a pool closed here would
+        # come back closed for the next test. The registry is emptied instead (closing what it held).
+        from kombu import pools
+
+        with contextlib.suppress(Exception):
+            pools.reset()
         app.conf["broker_url"] = url
         app._pool = None  # type: ignore[attr-defined]
         app.amqp._producer_pool = None  # type: ignore[attr-defined]
@@ -283,8 +287,7 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
     try:
         yield server
     finally:
-        with contextlib.suppress(Exception):
-            switch(before)
+        switch(before)
         server.stop()
 
 
