@@ -36,8 +36,8 @@ from umkm_enroll.jobs.services import jobs_requeue_stale
 
 pytestmark = pytest.mark.worker
 
-ROWS = 12_000
-CHUNK = "250"  # 48 chunks: the outage comes between the job's first chunk and its last
+ROWS = 6_000
+CHUNK = "250"  # 24 chunks: the outage comes between the job's first chunk and its last
 MATARAM = "52.71"
 # Beat's JOB_STALE_AFTER_SECONDS, short: a running job's heartbeat moves at every chunk (a few ms).
 STALE = timedelta(seconds=3)

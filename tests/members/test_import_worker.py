@@ -23,8 +23,8 @@ from umkm_enroll.jobs.services import jobs_requeue_stale
 
 pytestmark = pytest.mark.worker
 
-ROWS = 30_000
-CHUNK = "500"  # 60 chunks: the test sees the job between its first and its last
+ROWS = 12_000
+CHUNK = "500"  # 24 chunks: the test sees the job between its first and its last
 MATARAM = "52.71"
 
 
