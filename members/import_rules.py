@@ -499,6 +499,25 @@ def _code(text: str, parts: int) -> str | None:
     return ".".join(pieces)
 
 
+def _child_code(
+    written: str,
+    parts: int,
+    codes: set[str],
+    names: dict[tuple[str, str], str],
+    parent: str,
+    prefixes: tuple[str, ...],
+) -> str:
+    """A district or village written as its code or its name (with or without "Kec."/"Desa"), found
+    within `parent`; "" when it is not one of the parent's."""
+    code = _code(written, parts) or ""
+    if code and code not in codes:
+        code = ""
+    if not code:
+        name = key(written)
+        code = names.get((parent, name)) or names.get((parent, strip_prefix(name, prefixes)), "")
+    return code if code.startswith(parent + ".") else ""
+
+
 class RowError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -1043,15 +1062,10 @@ class RowReader:
         district = ""
         if "district" in raw:
             written = _text(raw["district"])
-            district = _code(written, 3) or ""
-            if district and district not in catalog.district_codes:
-                district = ""
+            district = _child_code(
+                written, 3, catalog.district_codes, catalog.districts, regency, _DISTRICT_PREFIXES
+            )
             if not district:
-                name = key(written)
-                district = catalog.districts.get((regency, name)) or catalog.districts.get(
-                    (regency, strip_prefix(name, _DISTRICT_PREFIXES)), ""
-                )
-            if not district or not district.startswith(regency + "."):
                 problem(
                     "district",
                     _(
@@ -1067,15 +1081,10 @@ class RowReader:
         values["district_id"] = district
         if "village" in raw:
             written = _text(raw["village"])
-            village = _code(written, 4) or ""
-            if village and village not in catalog.village_codes:
-                village = ""
+            village = _child_code(
+                written, 4, catalog.village_codes, catalog.villages, district, _VILLAGE_PREFIXES
+            )
             if not village:
-                name = key(written)
-                village = catalog.villages.get((district, name)) or catalog.villages.get(
-                    (district, strip_prefix(name, _VILLAGE_PREFIXES)), ""
-                )
-            if not village or not village.startswith(district + "."):
                 problem(
                     "village",
                     _(
