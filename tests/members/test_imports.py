@@ -257,6 +257,37 @@ def test_the_commit_stores_exactly_the_valid_rows_with_one_audit_entry_each(oper
     assert not Enrollment.objects.exists()
 
 
+def test_a_commit_resumed_after_some_chunks_stores_each_remaining_row_once(operator, mataram, settings):
+    """Chunks are row ranges fixed on the first run; a run finds the chunks an earlier run stored (in any
+    order: two are stored at once) and does the others; a chunk stored twice is rolled back."""
+    settings.IMPORT_CHUNK_ROWS = 7
+    rows, _bad = people_rows(40, mataram, bad_share=0.1, seed=11)
+    batch = check(upload(operator, write_xlsx(rows)), operator)
+    valid = batch.rows_valid
+    job = imports.import_commit(batch=batch, actor=operator)
+    batch.refresh_from_db()
+    values = imports._chunk_values(batch)
+    chunks = imports._chunk_ranges(job.pk, batch)
+    assert len(chunks) == valid // 7 + 1
+    assert chunks[-1][1] == imports.LAST_ROW
+    assert imports._chunk_ranges(job.pk, batch) == chunks  # fixed once
+    imports._commit_chunk(job.pk, batch, values, 2, chunks[2])
+    imports._commit_chunk(job.pk, batch, values, 2, chunks[2])  # another run of the job, later
+    assert Member.objects.filter(import_batch=batch).count() == 7
+    assert AuditEntry.objects.filter(action=IMPORTED).count() == 7
+    job.refresh_from_db()
+    assert (job.result["done"], job.done) == ([2], 7)
+
+    imports.import_commit_run(job.pk)
+    batch.refresh_from_db()
+    job.refresh_from_db()
+    assert batch.status == ImportBatch.Status.COMMITTED
+    assert Member.objects.filter(import_batch=batch).count() == batch.rows_created == valid
+    assert AuditEntry.objects.filter(action=IMPORTED).count() == valid
+    assert sorted(job.result["done"]) == list(range(len(chunks)))
+    assert digests_once()
+
+
 def _people_file(operator_regency: str, people: list[dict[str, Any]]) -> bytes:
     """A CSV of hand-made people (header as an aid list writes it)."""
     from umkm_enroll.regions.models import District, Village
