@@ -42,7 +42,6 @@ from django.utils.translation import gettext as _
 
 from umkm_enroll import spreadsheets as sheets
 from umkm_enroll.accounts.scoping import scope_of
-from umkm_enroll.audit.masking import mask_name
 from umkm_enroll.audit.services import audit_record
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
@@ -124,7 +123,6 @@ ROW_COLUMNS = (
     "possible_duplicate",
     "existing_visible",
     *MEMBER_COLUMNS,
-    "audit_label",
 )
 # A row that is not stored: its registry columns empty (NULL where the column allows it).
 _NULLABLE = {
@@ -587,7 +585,6 @@ def _staged(
         values["heir_name"],
         values["heir_relation"],
         values["heir_phone"],
-        mask_name(values["full_name"]),
     )
 
 

@@ -190,7 +190,6 @@ class ImportRow(models.Model):
         INVALID = "invalid", _("Invalid")
         DUPLICATE_FILE = "dup_file", _("Repeated in the file")
         DUPLICATE_REGISTRY = "dup_registry", _("Already registered")
-        CREATED = "created", _("Registered")
 
     # Indexed by import_row_once (batch, row_number).
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
@@ -240,7 +239,6 @@ class ImportRow(models.Model):
     heir_name = models.CharField(max_length=150, blank=True)
     heir_relation = models.CharField(max_length=10, blank=True)
     heir_phone = models.CharField(max_length=16, blank=True)
-    audit_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("import row")
