@@ -655,6 +655,10 @@ def import_check_part_run(job_id: int, index: int) -> None:
         _run_part(job_id, index)
 
 
+class _Stopped(Exception):
+    """The check's job ended while a part was still reading (another part failed it)."""
+
+
 def _run_part(job_id: int, index: int | None) -> None:
     job = Job.objects.get(pk=job_id)
     batch = _batch_of(job)
@@ -667,6 +671,8 @@ def _run_part(job_id: int, index: int | None) -> None:
                 _finish_check(Job.objects.get(pk=job_id), batch, actor)
         except sheets.SpreadsheetError as error:
             _fail(job, batch, str(error))
+        except _Stopped:
+            return
         except Exception:
             logger.exception("import check %s failed", batch.pk)
             raise
@@ -799,6 +805,8 @@ def _commit_check_chunk(
     job_id: int, index: int, rows: list[tuple[Any, ...]], last: int, counted: int
 ) -> None:
     locked = Job.objects.select_for_update().get(pk=job_id)
+    if locked.status != Job.Status.RUNNING:
+        raise _Stopped  # another part failed the check
     parts = [dict(part) for part in locked.result["parts"]]
     if int(parts[index]["cursor"]) >= last:
         return  # another run of this part committed it

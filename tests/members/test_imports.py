@@ -599,13 +599,39 @@ def test_a_file_with_too_many_rows_is_refused(operator, mataram, settings, fmt):
     assert "50" in _refused(operator, content, f"panjang.{fmt}")
 
 
-def test_a_file_just_within_the_row_bound_but_over_the_limit_fails_its_check(operator, mataram, settings):
-    settings.IMPORT_MAX_ROWS = 50
-    rows, _bad = people_rows(60, mataram, bad_share=0)
+@pytest.mark.parametrize(("limit", "parts", "count"), [(50, 1, 60), (50, 3, 60)])
+def test_a_file_just_within_the_row_bound_but_over_the_limit_fails_its_check(
+    operator, mataram, settings, limit, parts, count
+):
+    """Over the limit in all (each part under it), or within one part: the check fails, and the parts
+    still reading stop without storing their rows."""
+    settings.IMPORT_MAX_ROWS = limit
+    settings.IMPORT_CHECK_PARTS, settings.IMPORT_CHECK_PART_ROWS = parts, 10
+    rows, _bad = people_rows(count, mataram, bad_share=0)
     batch = upload(operator, write_xlsx(rows))
     batch = check(batch, operator)
     assert batch.status == ImportBatch.Status.FAILED
-    assert "50" in batch.error
+    assert len(batch.check_job.result["parts"]) == parts
+    assert str(limit) in batch.error
+    assert batch.check_job.status == "failed"
+
+
+def test_a_part_still_reading_when_the_check_failed_stores_nothing_more(operator, mataram, settings):
+    settings.IMPORT_CHECK_PARTS, settings.IMPORT_CHECK_PART_ROWS = 2, 10
+    rows, _bad = people_rows(30, mataram, bad_share=0)
+    batch = upload(operator, write_xlsx(rows))
+    job = imports.import_confirm(batch=batch, mapping=batch.mapping, defaults={}, actor=operator)
+    assert imports.jobs.job_start(job_id=job.pk)
+    imports._check_ranges(job.pk, batch)
+    imports._fail(job, batch, "the other part found too many rows")
+    staged = (batch.pk, 40, ImportRow.Status.INVALID, ["x"], ["x"], None, *imports._EMPTY_TAIL)
+    with pytest.raises(imports._Stopped):
+        imports._commit_check_chunk(job.pk, 1, [staged], 40, 1)
+    assert not ImportRow.objects.filter(batch=batch).exists()
+    imports._run_part(job.pk, 1)  # the part's run ends quietly, storing nothing
+    assert not ImportRow.objects.filter(batch=batch).exists()
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == (ImportBatch.Status.FAILED, "the other part found too many rows")
 
 
 def test_a_zip_bomb_is_refused_at_once(operator):
