@@ -1321,7 +1321,7 @@ def _finish_commit(job_id: int, batch: ImportBatch) -> None:
         # Possible duplicates found by the check become flags for review, as for a person entered alone.
         # The registry just grew by the list: fresh statistics keep the lookups below on their indexes
         # (stale ones once made this a scan of everyone per row: 11 s for 150,000 people).
-        cursor.execute("ANALYZE members_member (merged_into_id, name_search, birth_date, phone)")
+        cursor.execute("ANALYZE members_member")
         cursor.execute(
             """
             INSERT INTO members_duplicateflag (first_id, second_id, reason, status, created_at)
