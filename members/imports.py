@@ -846,24 +846,28 @@ def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
         _fail(job, batch, _too_many_rows())
         return
     scope = scope_of(actor)
-    with connection.cursor() as cursor:
-        # The staged rows were just written: fresh statistics give the joins below their index plans.
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The staged rows were just written: fresh statistics give the joins below their index plans (a
+        # small sample is enough for them: a tenth of the default's, a tenth of the time).
+        cursor.execute("SET LOCAL default_statistics_target = 10")
         cursor.execute("ANALYZE members_importrow")
     with transaction.atomic(), connection.cursor() as cursor:
         # A NIK repeated across parts (each part refused its own repeats): the first valid row keeps it.
         # Such rows kept their cells (see _staged) for the error report.
-        cursor.execute(
-            """
-            UPDATE members_importrow AS r
-               SET status = 'dup_file', first_row = f.first_row, nik_ciphertext = NULL, kk_ciphertext = NULL,
-                   problems = jsonb_build_array(replace(%s, '{row}', f.first_row::text))
-              FROM (SELECT nik_digest, min(row_number) AS first_row FROM members_importrow
-                     WHERE batch_id = %s AND status = 'valid' GROUP BY nik_digest HAVING count(*) > 1) f
-             WHERE r.batch_id = %s AND r.status = 'valid' AND r.nik_digest = f.nik_digest
-               AND r.row_number > f.first_row
-            """,
-            [_repeated("{row}"), batch.pk, batch.pk],
-        )
+        if len(job.result["parts"]) > 1:
+            cursor.execute(
+                """
+                UPDATE members_importrow AS r
+                   SET status = 'dup_file', first_row = f.first_row,
+                       nik_ciphertext = NULL, kk_ciphertext = NULL,
+                       problems = jsonb_build_array(replace(%s, '{row}', f.first_row::text))
+                  FROM (SELECT nik_digest, min(row_number) AS first_row FROM members_importrow
+                         WHERE batch_id = %s AND status = 'valid' GROUP BY nik_digest HAVING count(*) > 1) f
+                 WHERE r.batch_id = %s AND r.status = 'valid' AND r.nik_digest = f.nik_digest
+                   AND r.row_number > f.first_row
+                """,
+                [_repeated("{row}"), batch.pk, batch.pk],
+            )
         # NIKs already in the registry, wherever the person lives.
         cursor.execute(
             """
