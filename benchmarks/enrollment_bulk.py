@@ -80,7 +80,7 @@ def team():
     return operator, officer
 
 
-def start_worker(debug: bool, concurrency: int = 1) -> subprocess.Popen:
+def start_worker(debug: bool) -> subprocess.Popen:
     from django.conf import settings
 
     env = {
@@ -103,7 +103,7 @@ def start_worker(debug: bool, concurrency: int = 1) -> subprocess.Popen:
             "--pool",
             "prefork",
             "--concurrency",
-            str(concurrency),
+            "1",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",

@@ -130,9 +130,6 @@ def main() -> int:
     parser.add_argument("--bad-share", type=float, default=0.02)
     parser.add_argument("--submit", action="store_true", help="submit an enrollment for each person")
     parser.add_argument("--worker-debug", action="store_true")
-    parser.add_argument(
-        "--processes", type=int, default=2, help="the worker's processes (make run starts 2, one per core)"
-    )
     args = parser.parse_args()
     database = setup_django()
 
@@ -161,7 +158,7 @@ def main() -> int:
     app.control.purge()
     # With DEBUG off the worker's settings want a card signing key: the one this process derived.
     os.environ["CARD_SIGNING_KEY"] = settings.CARD_SIGNING_KEY
-    worker = common.start_worker(debug=args.worker_debug, concurrency=args.processes)
+    worker = common.start_worker(debug=args.worker_debug)
     try:
         probe = Job.objects.create(kind=Job.Kind.PING)
         ping.delay(probe.pk)
@@ -214,12 +211,11 @@ def main() -> int:
     ).count()
     copy_seconds, copied = plain_copy(batch.pk)
     child_peak = max((kib for pid, kib in peaks.items() if pid != worker.pid), default=0)
-    check.refresh_from_db()
 
     debug = "on" if args.worker_debug else "off"
     print(
-        f"worker: prefork, {args.processes} processes, DEBUG {debug}, chunks of {imports.chunk_rows():,},"
-        f" check in {len(check.result.get('parts', []))} parts, commit in {imports.commit_threads()} threads"
+        f"worker: prefork, 1 child, DEBUG {debug}, chunks of {imports.chunk_rows():,},"
+        f" commit in {imports.commit_threads()} threads"
     )
     print(f"  rows in the file                        {batch.rows_total:>10,}")
     print(f"  people stored                           {batch.rows_created:>10,}")
@@ -235,7 +231,7 @@ def main() -> int:
     print(f"  rows per second, end to end             {batch.rows_total / total:>10,.0f}")
     print(f"  seconds, plain COPY of the same rows    {copy_seconds:>10.2f}")
     print(f"  ratio end to end / plain COPY           {total / copy_seconds:>10.1f}")
-    print(f"  peak RSS, largest pool process (MiB)    {child_peak / 1024:>10.0f}")
+    print(f"  peak RSS, pool child (MiB)              {child_peak / 1024:>10.0f}")
 
     problems = []
     if batch.status != ImportBatch.Status.COMMITTED:

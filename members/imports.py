@@ -28,7 +28,6 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
@@ -507,16 +506,8 @@ def _employers(batch: ImportBatch, actor: Any, source: Source) -> dict[str, int]
 
 
 def _staged(
-    batch_id: int,
-    number: int,
-    result: Any,
-    cells: list[Any],
-    seen: dict[str, int],
-    earlier: AbstractSet[str] = frozenset(),
+    batch_id: int, number: int, result: Any, cells: list[Any], seen: dict[str, int]
 ) -> tuple[Any, ...]:
-    """The staged row of a checked row. `seen`: the NIK digests of this part's valid rows so far (a row
-    repeating one is refused here); `earlier`: the digests written in the rows before this part, whose
-    valid rows keep their cells (a later pass may find them repeated, and the report needs them)."""
     values = result.values
     status = ImportRow.Status.VALID
     problems = [str(problem) for problem in result.problems]
@@ -529,7 +520,14 @@ def _staged(
             seen[digest] = number
         else:
             status = ImportRow.Status.DUPLICATE_FILE
-            problems = [_repeated(first_row)]
+            problems = [
+                _(
+                    "NIK: the same NIK as row %(row)s of this file. If this is another person, correct the "
+                    "NIK "
+                    "against the e-KTP; if it is the same person, delete this row."
+                )
+                % {"row": first_row}
+            ]
     elif problems:
         status = ImportRow.Status.INVALID
     if status != ImportRow.Status.VALID:
@@ -547,7 +545,7 @@ def _staged(
         number,
         status,
         [],
-        [sheets.cell_text(cell)[:500] for cell in cells] if digest in earlier else None,
+        None,
         None,
         False,
         False,
@@ -590,13 +588,6 @@ def _staged(
     )
 
 
-def _repeated(row: int | str) -> str:
-    return _(
-        "NIK: the same NIK as row %(row)s of this file. If this is another person, correct the NIK "
-        "against the e-KTP; if it is the same person, delete this row."
-    ) % {"row": row}
-
-
 def _copy_rows(rows: list[tuple[Any, ...]]) -> None:
     from psycopg.types.json import Jsonb
 
@@ -620,81 +611,21 @@ def _batch_of(job: Job) -> ImportBatch:
     return ImportBatch.objects.select_related("office", "created_by").get(pk=job.params["batch"])
 
 
-def check_parts() -> int:
-    return max(1, int(getattr(settings, "IMPORT_CHECK_PARTS", 2)))
-
-
 def import_check_run(job_id: int) -> None:
-    """The body of the check Job. A long list is cut into parts (row ranges, fixed on the first run), each
-    checked by a task of its own so that the worker's processes share the work; this run queues the parts
-    not yet finished but one, which it checks itself. The part that finishes last ends the check.
-    Resumable: each part goes on after its last committed chunk."""
+    """The body of the check Job: resumable after the last committed chunk."""
     if not jobs.job_start(job_id=job_id):
         return
-    job = Job.objects.get(pk=job_id)
-    batch = _batch_of(job)
-    parts = _check_ranges(job.pk, batch)
-    left = [index for index, part in enumerate(parts) if not part["finished"]]
-    if not left:
-        _run_part(job.pk, None)  # every part stored: only the end of the check was lost
-        return
-    if connection.in_atomic_block:  # the tests' in-process runs: the parts one after the other
-        for index in left:
-            _run_part(job.pk, index)
-        return
-    from umkm_enroll.celery import app
-
-    for index in left[1:]:
-        app.send_task("members.import_check_part", args=[job.pk, index])
-    _run_part(job.pk, left[0])
-
-
-def import_check_part_run(job_id: int, index: int) -> None:
-    """The body of a part's task (queued by import_check_run)."""
-    if Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exists():
-        _run_part(job_id, index)
-
-
-class _Stopped(Exception):
-    """The check's job ended while a part was still reading (another part failed it)."""
-
-
-def _run_part(job_id: int, index: int | None) -> None:
     job = Job.objects.get(pk=job_id)
     batch = _batch_of(job)
     actor = batch.created_by
     with translation.override(settings.LANGUAGE_CODE):
         try:
-            if index is not None and not _check_part(job, batch, actor, index):
-                return
-            if index is None or _part_finished(job.pk, index):
-                _finish_check(Job.objects.get(pk=job_id), batch, actor)
+            _check(job, batch, actor)
         except sheets.SpreadsheetError as error:
             _fail(job, batch, str(error))
-        except _Stopped:
-            return
         except Exception:
             logger.exception("import check %s failed", batch.pk)
             raise
-
-
-@transaction.atomic
-def _check_ranges(job_id: int, batch: ImportBatch) -> list[dict[str, Any]]:
-    """The parts of the check: row ranges (after, up to] of about equal size by the row estimate, the last
-    open-ended; a list under IMPORT_CHECK_PART_ROWS rows per part is one part. Fixed once per job."""
-    job = Job.objects.select_for_update().get(pk=job_id)
-    if "parts" in job.result:
-        return list(job.result["parts"])
-    count = max(1, min(check_parts(), job.total // max(1, settings.IMPORT_CHECK_PART_ROWS)))
-    size = -(-max(job.total, 1) // count)
-    ends = [batch.header_row + size * (k + 1) for k in range(count - 1)]
-    parts = [
-        {"after": after, "upto": upto, "cursor": after, "rows": 0, "finished": False}
-        for after, upto in zip([batch.header_row, *ends], [*ends, LAST_ROW], strict=True)
-    ]
-    job.result = {"parts": parts}
-    job.save(update_fields=["result"])
-    return parts
 
 
 def _fail(job: Job, batch: ImportBatch, message: str) -> None:
@@ -702,74 +633,65 @@ def _fail(job: Job, batch: ImportBatch, message: str) -> None:
     jobs.job_fail(job_id=job.pk, error=message)
 
 
-def _check_part(job: Job, batch: ImportBatch, actor: Any, index: int) -> bool:
-    """Check one part's rows after its cursor; False when the check failed."""
-    part = job.result["parts"][index]
-    after, upto = int(part["after"]), int(part["upto"])
-    cursor = int(part["cursor"])
+def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
     source = _source(batch)
     today = timezone.localdate()
     catalog = build_catalog(batch, actor, today)
     catalog.employers = _employers(batch, actor, source)
     reader = RowReader(
-        {name: int(column) for name, column in batch.mapping.items()},
-        {name: str(batch.headers[int(column)]) for name, column in batch.mapping.items()},
+        {name: int(index) for name, index in batch.mapping.items()},
+        {name: str(batch.headers[int(index)]) for name, index in batch.mapping.items()},
         catalog,
     )
+    cursor = int(job.result.get("cursor", 0))
     seen = dict(
-        ImportRow.objects.filter(
-            batch=batch, status=ImportRow.Status.VALID, row_number__gt=after, row_number__lte=upto
-        ).values_list("nik_digest", "row_number")
+        ImportRow.objects.filter(batch=batch, status=ImportRow.Status.VALID).values_list(
+            "nik_digest", "row_number"
+        )
     )
-    nik_column = batch.mapping.get("nik")
-    earlier: set[str] = set()
     size = chunk_rows()
     pending: list[tuple[Any, ...]] = []
     last = cursor
-    counted = int(part["rows"])
+    counted = int(job.result.get("rows", 0))
     limit = max_rows()
-    with _ChunkWriter(job, index) as writer:
+    with _ChunkWriter(job) as writer:
         for number, cells in source.rows():
-            if number > upto:
-                break
-            if number <= batch.header_row:
+            if number <= cursor or number <= batch.header_row:
                 continue
-            if number <= after:
-                # The NIKs written before this part (a cheap digest, no rules): its rows repeating one
-                # keep their cells for the pass that finds repeats across parts.
-                if nik_column is not None and int(nik_column) < len(cells):
-                    text = nik_rules.normalize(sheets.cell_text(cells[int(nik_column)]))
-                    if text:
-                        earlier.add(_digest(text))
-                continue
-            if number <= cursor or all(cell is None or cell == "" for cell in cells):
+            if all(cell is None or cell == "" for cell in cells):
                 continue
             counted += 1
             if counted > limit:
                 writer.wait()
                 _fail(job, batch, _too_many_rows())
-                return False
-            pending.append(_staged(batch.pk, number, reader.read(cells), cells, seen, earlier))
+                return
+            pending.append(_staged(batch.pk, number, reader.read(cells), cells, seen))
             last = number
             if len(pending) >= size:
                 writer.write(pending, last, counted)
                 pending = []
         if pending:
             writer.write(pending, last, counted)
-    return True
+    if not counted:
+        _fail(
+            job,
+            batch,
+            _("The file has a header row (row %(row)s) but no rows under it.") % {"row": batch.header_row},
+        )
+        return
+    _finish_check(job, batch, actor)
 
 
 class _ChunkWriter:
-    """Commits the checked chunks of a part one after the other, in a thread of its own with its own
-    database connection: PostgreSQL stores chunk k while this process reads chunk k + 1 (the two cores both
-    work). At most one chunk waits; each commits with the part's cursor. Inside a transaction (the tests'
-    in-process runs) the other connection could not see the rows: chunks are then written inline."""
+    """Commits the checked chunks one after the other, in a thread of its own with its own database
+    connection: PostgreSQL stores chunk k while this process reads chunk k + 1 (the two cores both work).
+    At most one chunk waits; each commits with the job's cursor, as before. Inside a transaction (the
+    tests' in-process runs) the other connection could not see the rows: chunks are then written inline."""
 
-    def __init__(self, job: Job, part: int) -> None:
+    def __init__(self, job: Job) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.job = job
-        self.part = part
         self.inline = connection.in_atomic_block
         self.pool = None if self.inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
         self.running: Any = None
@@ -779,10 +701,10 @@ class _ChunkWriter:
 
     def write(self, rows: list[tuple[Any, ...]], last: int, counted: int) -> None:
         if self.pool is None:
-            _commit_check_chunk(self.job.pk, self.part, rows, last, counted)
+            _commit_check_chunk(self.job, rows, last, counted)
             return
         self.wait()
-        self.running = self.pool.submit(_commit_check_chunk, self.job.pk, self.part, rows, last, counted)
+        self.running = self.pool.submit(_commit_check_chunk, self.job, rows, last, counted)
 
     def wait(self) -> None:
         if self.running is not None:
@@ -801,50 +723,20 @@ class _ChunkWriter:
 
 
 @transaction.atomic
-def _commit_check_chunk(
-    job_id: int, index: int, rows: list[tuple[Any, ...]], last: int, counted: int
-) -> None:
-    locked = Job.objects.select_for_update().get(pk=job_id)
-    if locked.status != Job.Status.RUNNING:
-        raise _Stopped  # another part failed the check
-    parts = [dict(part) for part in locked.result["parts"]]
-    if int(parts[index]["cursor"]) >= last:
-        return  # another run of this part committed it
+def _commit_check_chunk(job: Job, rows: list[tuple[Any, ...]], last: int, counted: int) -> None:
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    if int(locked.result.get("cursor", 0)) >= last:
+        return  # another run of this job committed it
     _copy_rows(rows)
-    parts[index].update(cursor=last, rows=counted)
-    locked.result = {**locked.result, "parts": parts}
-    done = sum(int(part["rows"]) for part in parts)
-    locked.total = max(locked.total, done)
-    locked.done = done
+    locked.result = {**locked.result, "cursor": last, "rows": counted}
+    locked.total = max(locked.total, counted)
+    locked.done = counted
     jobs.job_heartbeat(locked)
     locked.save(update_fields=["result", "done", "total", "heartbeat_at"])
-
-
-@transaction.atomic
-def _part_finished(job_id: int, index: int) -> bool:
-    """Record a part finished; True for the one that finishes the last part (it ends the check)."""
-    locked = Job.objects.select_for_update().get(pk=job_id)
-    parts = [dict(part) for part in locked.result["parts"]]
-    if parts[index]["finished"]:
-        return False  # another run of this part ended it
-    parts[index]["finished"] = True
-    locked.result = {**locked.result, "parts": parts}
-    locked.save(update_fields=["result"])
-    return all(part["finished"] for part in parts)
+    job.result = locked.result
 
 
 def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
-    counted = sum(int(part["rows"]) for part in job.result["parts"])
-    if not counted:
-        _fail(
-            job,
-            batch,
-            _("The file has a header row (row %(row)s) but no rows under it.") % {"row": batch.header_row},
-        )
-        return
-    if counted > max_rows():
-        _fail(job, batch, _too_many_rows())
-        return
     scope = scope_of(actor)
     with transaction.atomic(), connection.cursor() as cursor:
         # The staged rows were just written: fresh statistics give the joins below their index plans (a
@@ -852,22 +744,6 @@ def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
         cursor.execute("SET LOCAL default_statistics_target = 10")
         cursor.execute("ANALYZE members_importrow")
     with transaction.atomic(), connection.cursor() as cursor:
-        # A NIK repeated across parts (each part refused its own repeats): the first valid row keeps it.
-        # Such rows kept their cells (see _staged) for the error report.
-        if len(job.result["parts"]) > 1:
-            cursor.execute(
-                """
-                UPDATE members_importrow AS r
-                   SET status = 'dup_file', first_row = f.first_row,
-                       nik_ciphertext = NULL, kk_ciphertext = NULL,
-                       problems = jsonb_build_array(replace(%s, '{row}', f.first_row::text))
-                  FROM (SELECT nik_digest, min(row_number) AS first_row FROM members_importrow
-                         WHERE batch_id = %s AND status = 'valid' GROUP BY nik_digest HAVING count(*) > 1) f
-                 WHERE r.batch_id = %s AND r.status = 'valid' AND r.nik_digest = f.nik_digest
-                   AND r.row_number > f.first_row
-                """,
-                [_repeated("{row}"), batch.pk, batch.pk],
-            )
         # NIKs already in the registry, wherever the person lives.
         cursor.execute(
             """

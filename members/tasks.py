@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -52,11 +51,6 @@ def _run_retrying(task: Any, run: Callable[[int], None], job_id: int) -> None:
 @shared_task(name="members.import_check", bind=True, max_retries=MAX_RETRIES)
 def import_check(self, job_id: int) -> None:
     _run_retrying(self, imports.import_check_run, job_id)
-
-
-@shared_task(name="members.import_check_part", bind=True, max_retries=MAX_RETRIES)
-def import_check_part(self, job_id: int, part: int) -> None:
-    _run_retrying(self, partial(imports.import_check_part_run, index=part), job_id)
 
 
 @shared_task(name="members.import_commit", bind=True, max_retries=MAX_RETRIES)
