@@ -13,18 +13,30 @@ made. `tests/contributions/test_billing.py` checks every SQL bill against the Py
 
 Running a month twice, or twice at once, creates nothing twice: the unique constraint (enrollment, month,
 payer) with ON CONFLICT DO NOTHING, under a transaction-level advisory lock per month.
+
+The run adds the bills it creates to the dashboard tallies in the same statement (`RUN_SQL`; the SQL is
+built by umkm_enroll/dashboards/tally_sql.py, the one module of the dashboards app a domain app imports:
+text, no models). An AFTER INSERT trigger did it before, with a transition table of every new bill and a
+second join of them with their enrollments and members; the run's SELECT already has each member's region,
+so on a month's first run (every bill selected is created) the tally is one hash aggregate of those rows.
+The database refuses bills from a transaction that has not declared that it tallies them (`tallied_bills`);
+other writers of bills go through `bills_insert`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from umkm_enroll.dashboards import tally_sql
+
 from . import tariffs
-from .models import BillingRun
+from .models import Bill, BillingRun
 
 DEFAULT_SCHEME = tariffs.DEFAULT_FLAT.code
 LOCK_NAMESPACE = 0x0B111  # pg_advisory_xact_lock(namespace, yyyymm)
@@ -58,7 +70,7 @@ schemes AS (
 ),
 priced AS (
     SELECT e.id AS enrollment_id, e.kind, e.payer, e.sponsor_programme_id, e.coverage_start,
-           p.sponsor_percent,
+           m.province_id, m.regency_id, m.cooperative_id, p.sponsor_percent,
            COALESCE(rl.percent, 0) AS relief_percent,
            -- In ten-thousandths of a rupiah (rates are basis points), rounded up to the scheme's unit.
            CASE WHEN s.method = 'flat' THEN s.flat_amount::bigint
@@ -95,7 +107,7 @@ shares AS (
     OFFSET 0
 )
 SELECT shares.enrollment_id, b.payer, b.sponsor_programme_id, b.amount, b.relief, shares.kind,
-       shares.coverage_start
+       shares.coverage_start, shares.province_id, shares.regency_id, shares.cooperative_id
   FROM shares
  CROSS JOIN LATERAL (VALUES
         ('sponsor', shares.sponsor_programme_id, sponsor_amount, sponsor_relief),
@@ -105,15 +117,31 @@ SELECT shares.enrollment_id, b.payer, b.sponsor_programme_id, b.amount, b.relief
  WHERE b.amount > 0
 """
 
-INSERT_SQL = f"""
-INSERT INTO contributions_bill
-    (enrollment_id, month, payer, sponsor_programme_id, amount, relief, due_date, paid, run_id, created_at)
-SELECT bills.enrollment_id, %(month)s, bills.payer, bills.sponsor_programme_id, bills.amount, bills.relief,
-       GREATEST(CASE WHEN bills.kind = 'bpu' THEN %(bpu_due)s ELSE %(pu_due)s END,
-                bills.coverage_start + 14), 0, %(run)s, %(now)s
-  FROM ({BILLS_SQL}) AS bills
- ORDER BY bills.enrollment_id  -- index inserts in key order
-ON CONFLICT (enrollment_id, month, payer) DO NOTHING
+# The run, one statement: the month's bills selected once (with their member's region and cooperative),
+# inserted in key order (ON CONFLICT DO NOTHING skips those of an earlier run), and added to the dashboard
+# tallies (tally_sql.run_tally: all the selected rows when every one was created, else the created rows the
+# INSERT returns). Answers the number of bills created.
+RUN_SQL = f"""
+WITH selected AS MATERIALIZED (
+    SELECT bills.enrollment_id, %(month)s::date AS month, bills.payer, bills.sponsor_programme_id,
+           bills.amount, bills.relief,
+           GREATEST(CASE WHEN bills.kind = 'bpu' THEN %(bpu_due)s ELSE %(pu_due)s END,
+                    bills.coverage_start + 14) AS due_date,
+           0::bigint AS paid, bills.province_id, bills.regency_id, bills.cooperative_id
+      FROM ({BILLS_SQL}) AS bills
+),
+created AS (
+    INSERT INTO contributions_bill (enrollment_id, month, payer, sponsor_programme_id, amount, relief,
+                                    due_date, paid, run_id, created_at)
+    SELECT enrollment_id, month, payer, sponsor_programme_id, amount, relief, due_date, paid, %(run)s, %(now)s
+      FROM selected
+     ORDER BY enrollment_id  -- index inserts in key order
+    ON CONFLICT (enrollment_id, month, payer) DO NOTHING
+    RETURNING enrollment_id, month, due_date, amount, paid
+),
+counted AS (SELECT (SELECT count(*) FROM created) = (SELECT count(*) FROM selected) AS everything),
+tallied AS ({tally_sql.run_tally("selected", "created", "(SELECT everything FROM counted)")})
+SELECT count(*) FROM created
 """  # noqa: S608 (constant SQL; the values are bound by the driver)
 
 
@@ -132,12 +160,41 @@ def month_params(month: date) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def tallied_bills() -> Iterator[Any]:
+    """A transaction (or the caller's) in which bills may be inserted, because the caller adds them to the
+    dashboard tallies in it (tally_sql.bills_tally): it declares so to the database's guard until the block
+    ends. Yields a cursor."""
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting(%s, true), set_config(%s, 'on', true)",
+            [tally_sql.BILLS_TALLIED, tally_sql.BILLS_TALLIED],
+        )
+        before = cursor.fetchone()[0]
+        yield cursor
+        # Not declared for what the transaction does next (an error rolls the setting back with the rest).
+        cursor.execute("SELECT set_config(%s, %s, true)", [tally_sql.BILLS_TALLIED, before or "off"])
+
+
+def bills_insert(bills: Iterable[Bill]) -> list[Bill]:
+    """Store bills made outside the monthly run (a correction, a test's data) and add them to the dashboard
+    tallies in the same transaction, as the run does."""
+    with tallied_bills() as cursor:
+        created = Bill.objects.bulk_create(bills)
+        if created:
+            cursor.execute(BILLS_TALLY_SQL, [[bill.pk for bill in created]])
+    return created
+
+
+BILLS_TALLY_SQL = tally_sql.bills_tally("contributions_bill b", "b.id = ANY (%s)")
+
+
 def run_month(month: date, *, actor: Any = None) -> BillingRun:
-    """Bill a contribution month (idempotent)."""
+    """Bill a contribution month (idempotent) and tally its bills for the dashboard."""
     params = month_params(month)
     with transaction.atomic():
         run = BillingRun.objects.create(month=params["month"], started_by=actor)
-        with connection.cursor() as cursor:
+        with tallied_bills() as cursor:
             # A batch statement: no JIT (its compile time costs more than it saves when statistics are
             # missing), and memory for the hash joins and the sort so nothing spills to disk.
             cursor.execute("SET LOCAL jit = off")
@@ -146,8 +203,8 @@ def run_month(month: date, *, actor: Any = None) -> BillingRun:
                 "SELECT pg_advisory_xact_lock(%s, %s)",
                 [LOCK_NAMESPACE, params["month"].year * 100 + params["month"].month],
             )
-            cursor.execute(INSERT_SQL, {**params, "run": run.pk, "now": timezone.now()})
-            run.bills_created = max(cursor.rowcount, 0)
+            cursor.execute(RUN_SQL, {**params, "run": run.pk, "now": timezone.now()})
+            run.bills_created = cursor.fetchone()[0]
         run.finished_at = timezone.now()
         run.save(update_fields=["bills_created", "finished_at"])
     return run

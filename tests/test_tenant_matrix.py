@@ -23,6 +23,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from cards.models import Card, PrintBatch
 from cards.services import card_issue
+from contributions.billing import bills_insert
 from contributions.models import Bill, Payment, PaymentFile, SponsorProgramme
 from contributions.payment_files import payment_file_process_run, payment_file_upload
 from contributions.payments import payment_record
@@ -131,9 +132,17 @@ def make_programme_in(region: str, marker: str) -> SponsorProgramme:
 def make_bill(region: str, marker: str) -> Bill:
     enrollment = make_enrollment(region, marker)
     Enrollment.objects.filter(pk=enrollment.pk).update(status="active", coverage_start=date(2026, 1, 1))
-    return Bill.objects.create(
-        enrollment=enrollment, month=date(2026, 1, 1), payer="self", amount=11_800, due_date=date(2026, 1, 15)
-    )
+    return bills_insert(
+        [
+            Bill(
+                enrollment=enrollment,
+                month=date(2026, 1, 1),
+                payer="self",
+                amount=11_800,
+                due_date=date(2026, 1, 15),
+            )
+        ]
+    )[0]
 
 
 def make_payment(region: str, marker: str) -> Payment:

@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from contributions.billing import bills_insert
 from contributions.invoices import Invoice, InvoiceLine, invoice_number, render_invoice
 from contributions.models import Allocation, Bill, Payment, SponsorProgramme
 from contributions.programmes import ProgrammeError, programme_create
@@ -67,15 +68,19 @@ def participant(
 def bill(enrollment: Enrollment, month: date, amount: int, *, paid: int = 0, payer: str = "") -> Bill:
     """A bill of the enrollment's payer (or of `payer`: the participant's share of a sponsored one)."""
     payer = payer or enrollment.payer
-    return Bill.objects.create(
-        enrollment=enrollment,
-        month=month,
-        payer=payer,
-        sponsor_programme=enrollment.sponsor_programme if payer == "sponsor" else None,
-        amount=amount,
-        paid=paid,
-        due_date=month.replace(day=15),
-    )
+    return bills_insert(
+        [
+            Bill(
+                enrollment=enrollment,
+                month=month,
+                payer=payer,
+                sponsor_programme=enrollment.sponsor_programme if payer == "sponsor" else None,
+                amount=amount,
+                paid=paid,
+                due_date=month.replace(day=15),
+            )
+        ]
+    )[0]
 
 
 @pytest.fixture
@@ -397,7 +402,7 @@ def test_editing_a_programme_saves_the_changes_and_audits_them(ntb):
 def test_the_invoice_is_a_pdf_of_the_latest_month_with_pages_for_many_participants(db):
     programme = make_programme("52", regency_id=MATARAM, name="Program Besar")
     people = [participant(programme, name=f"Peserta {n:03d}") for n in range(120)]
-    Bill.objects.bulk_create(
+    bills_insert(
         Bill(
             enrollment=person,
             month=month,

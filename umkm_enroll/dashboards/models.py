@@ -1,8 +1,9 @@
 """Coverage targets, and the tallies behind the dashboard.
 
-The tally tables hold signed deltas, written by the triggers of `tally_sql.py` (one row per region and
-cooperative touched by a statement): a region's figure is the SUM of its rows. Writers only ever INSERT, so
-two transactions never wait on the same counter row; `tallies_compact` folds the rows now and then.
+The tally tables hold signed deltas, written by the triggers of `tally_sql.py` and the writers of new bills
+(one row per region and cooperative touched by a statement): a region's figure is the SUM of its rows.
+Writers only ever INSERT, so two transactions never wait on the same counter row; `tallies_compact` folds
+the rows now and then.
 """
 
 from __future__ import annotations

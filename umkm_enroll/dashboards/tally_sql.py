@@ -8,8 +8,17 @@ the facts of the new rows and subtracts those of the old ones, grouped by region
 regency, cooperative, aid flags or merge changes), the facts of their enrollments, cards and bills move
 with them. An enrollment never changes person, nor a card or a bill its enrollment: guarded by triggers.
 
-Migration 0002 installs these functions; changing what is counted needs a new migration that installs the
-new text and rebuilds (`manage.py dashboard_rebuild`).
+New bills are the exception: their writer tallies them, in the same transaction. The monthly run does it
+in its own statement (`run_tally`, contributions/billing.py), from the rows it selected, which already carry
+each member's region: cheaper than a transition table of its million new rows joined again with their
+enrollments and members. Other writers go through `contributions.billing.bills_insert` (`bills_tally`). A
+statement-level BEFORE INSERT trigger on the bill table (no transition table, so nearly free) refuses an
+insert unless the transaction has declared that it tallies its bills
+(`SELECT set_config('dashboards.bills_tallied', 'on', true)`, `contributions.billing.tallied_bills`).
+
+Migration 0002 installs these functions (`install_sql`: the whole current set, and it can run again over
+any earlier one); migration 0005 replaced the bills' INSERT trigger by the guard. Changing what is counted
+needs a new migration that installs the new text and rebuilds (`manage.py dashboard_rebuild`).
 """
 
 # ruff: noqa: S608 (SQL assembled from constant fragments of this module; no value is interpolated)
@@ -30,7 +39,16 @@ STOCK = (
 )
 FLOWS = ("registered", "submitted", "bills", "billed", "paid")
 
-MEMBER_KEY = "m.province_id AS province, m.regency_id AS regency, COALESCE(m.cooperative_id, 0) AS coop"
+
+def member_key(member: str = "m") -> str:
+    """The key the facts are grouped by, from a relation with the member's region and cooperative."""
+    return (
+        f"{member}.province_id AS province, {member}.regency_id AS regency,"
+        f" COALESCE({member}.cooperative_id, 0) AS coop"
+    )
+
+
+MEMBER_KEY = member_key()
 AID = "(m.aid_bpum OR m.aid_kur)"
 
 
@@ -102,9 +120,9 @@ def card_stock(source: str, sign: str) -> str:
     )
 
 
-def bill_flows(source: str, sign: str) -> str:
+def bill_flows(source: str, sign: str, member: str = "m") -> str:
     return (
-        f"SELECT {sign} AS sign, {MEMBER_KEY}, b.month AS month, b.due_date AS due_date, "
+        f"SELECT {sign} AS sign, {member_key(member)}, b.month AS month, b.due_date AS due_date, "
         + _flow_columns(bills="1", billed="b.amount", paid="b.paid")
         + f" FROM {source}"
     )
@@ -223,10 +241,30 @@ def _card_bodies() -> dict[str, list[str]]:
     }
 
 
+def bills_tally(bills: str, where: str = "") -> str:
+    """Add new bills to the tallies: `bills` is a relation of bill rows named `b` (an INSERT's RETURNING rows,
+    or the bill table with `where` choosing the new ones: contributions.billing.bills_insert)."""
+    return flow_insert([bill_flows(f"{bills} {B_TO_M}" + (f" WHERE {where}" if where else ""), "1")])
+
+
+def run_tally(selected: str, created: str, everything: str) -> str:
+    """Add the monthly run's new bills to the tallies (contributions/billing.py). When every bill the run
+    selected was created (`everything`, an SQL condition: a month's first run), they are counted from the
+    selected rows, which carry their member's province_id, regency_id and cooperative_id (no second join
+    of a million bills with their enrollments and members); otherwise only the created rows (the INSERT's
+    RETURNING) are counted, through their enrollment."""
+    return flow_insert(
+        [
+            bill_flows(f"{selected} b WHERE {everything}", "1", member="b"),
+            bill_flows(f"{created} b {B_TO_M} WHERE NOT {everything}", "1"),
+        ]
+    )
+
+
+# No INSERT: new bills are tallied by their writer (bills_tally, run_tally), under BILL_INSERT_GUARD.
 def _bill_bodies() -> dict[str, list[str]]:
     sides = changed(("month", "due_date", "amount", "paid"), "b")
     return {
-        "INSERT": [flow_insert([bill_flows(f"new_rows b {B_TO_M}", "1")])],
         "DELETE": [flow_insert([bill_flows(f"old_rows b {B_TO_M}", "-1")])],
         "UPDATE": [flow_insert([bill_flows(f"{sides} {B_TO_M}", "b.sign")])],
     }
@@ -253,21 +291,61 @@ def month_function(time_zone: str) -> str:
     )
 
 
+def _trigger(table: str, function: str, operation: str, body: list[str]) -> list[str]:
+    joined = ";\n".join(body)
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+        f"BEGIN\n{joined};\nRETURN NULL;\nEND\n$body$",
+        f"CREATE OR REPLACE TRIGGER {function} AFTER {operation} ON {table}"
+        f" REFERENCING {OPERATIONS[operation]} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    ]
+
+
+# The transaction-local setting by which a writer of bills declares that it tallies them (bills_tally).
+BILLS_TALLIED = "dashboards.bills_tallied"
+BILL_INSERT_GUARD = "dashboards_bill_insert_guard"
+BILL_INSERT_TRIGGER = "dashboards_bill_insert"  # until migration 0005
+
+
+def bill_insert_guard_sql() -> list[str]:
+    """The bills' INSERT trigger (a transition table of every new bill) replaced by a guard that refuses an
+    INSERT unless its transaction tallies the bills itself. Runs again over itself (install_sql)."""
+    return [
+        f"DROP TRIGGER IF EXISTS {BILL_INSERT_TRIGGER} ON contributions_bill",
+        f"DROP FUNCTION IF EXISTS {BILL_INSERT_TRIGGER}()",
+        f"CREATE OR REPLACE FUNCTION {BILL_INSERT_GUARD}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
+        f"BEGIN\nIF current_setting('{BILLS_TALLIED}', true) IS DISTINCT FROM 'on' THEN\n"
+        "RAISE EXCEPTION 'contributions_bill: bills inserted without their dashboard tally'"
+        " USING HINT = 'Insert bills with contributions.billing (run_month, bills_insert): they add them to"
+        f" the dashboard tallies in the same transaction and declare it with"
+        f" set_config(''{BILLS_TALLIED}'', ''on'', true).';\n"
+        "END IF;\nRETURN NULL;\nEND\n$body$",
+        f"CREATE OR REPLACE TRIGGER {BILL_INSERT_GUARD} BEFORE INSERT ON contributions_bill"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {BILL_INSERT_GUARD}()",
+    ]
+
+
+def bill_insert_trigger_sql() -> list[str]:
+    """Back to the bills' INSERT trigger (migration 0005 reversed)."""
+    return [
+        f"DROP TRIGGER IF EXISTS {BILL_INSERT_GUARD} ON contributions_bill",
+        f"DROP FUNCTION IF EXISTS {BILL_INSERT_GUARD}()",
+        *_trigger("contributions_bill", BILL_INSERT_TRIGGER, "INSERT", [bills_tally("new_rows b")]),
+    ]
+
+
 def install_sql(time_zone: str) -> list[str]:
+    """Every function and trigger of the tallies as they are now. Idempotent (CREATE OR REPLACE, and the
+    retired bills' INSERT trigger dropped), so that it converges from any earlier set: migration 0002 runs
+    it on a new database, where later migrations then change nothing."""
     statements = [month_function(time_zone)]
     for table, (name, bodies_of, fixed) in SOURCES.items():
         bodies = bodies_of()
-        for operation, referencing in OPERATIONS.items():
-            function = f"dashboards_{name}_{operation.lower()}"
-            body = ";\n".join(bodies[operation])
-            statements.append(
-                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$\n"
-                f"BEGIN\n{body};\nRETURN NULL;\nEND\n$body$"
-            )
-            statements.append(
-                f"CREATE TRIGGER {function} AFTER {operation} ON {table} REFERENCING {referencing}"
-                f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
-            )
+        for operation in OPERATIONS:
+            if operation in bodies:
+                statements += _trigger(
+                    table, f"dashboards_{name}_{operation.lower()}", operation, bodies[operation]
+                )
         if fixed:
             guard = f"dashboards_{name}_keeps_{fixed}"
             statements.append(
@@ -276,9 +354,10 @@ def install_sql(time_zone: str) -> list[str]:
                 " END\n$body$"
             )
             statements.append(
-                f"CREATE TRIGGER {guard} BEFORE UPDATE OF {fixed} ON {table} FOR EACH ROW"
+                f"CREATE OR REPLACE TRIGGER {guard} BEFORE UPDATE OF {fixed} ON {table} FOR EACH ROW"
                 f" WHEN (OLD.{fixed} IS DISTINCT FROM NEW.{fixed}) EXECUTE FUNCTION {guard}()"
             )
+    statements += bill_insert_guard_sql()
     statements.append(COMPACT_FUNCTION)
     return statements
 
@@ -295,6 +374,8 @@ def uninstall_sql() -> list[str]:
             statements.append(f"DROP TRIGGER IF EXISTS {guard} ON {table}")
             statements.append(f"DROP FUNCTION IF EXISTS {guard}()")
     statements += [
+        f"DROP TRIGGER IF EXISTS {BILL_INSERT_GUARD} ON contributions_bill",
+        f"DROP FUNCTION IF EXISTS {BILL_INSERT_GUARD}()",
         "DROP FUNCTION IF EXISTS dashboards_compact()",
         "DROP FUNCTION IF EXISTS dashboards_month(timestamptz)",
     ]
