@@ -1,18 +1,19 @@
 """The tallies behind the dashboard stay equal to a fresh count of the rows, whatever writes them: the
 services one row at a time, the bulk paths (COPY, the monthly run's INSERT ... SELECT, bulk decisions,
-card batches, queryset updates and deletes), people moving region or cooperative and merges."""
+card batches, queryset updates and deletes), people moving region or cooperative and merges. New bills
+are tallied by their writer (the run, `bills_insert`); the database refuses any other."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from cards.batches import batch_run, batch_start
 from cards.models import Card
 from cards.services import card_hand_over, card_issue, card_mark_printed
-from contributions.billing import run_month
+from contributions.billing import bills_insert, run_month
 from contributions.models import Bill
 from contributions.payments import payment_record
 from members.enrollments import (
@@ -25,7 +26,7 @@ from members.enrollments import (
 )
 from members.models import Enrollment, Member
 from members.services import duplicate_resolve, duplicates_flag
-from tests.dashboards.reference import assert_tallies_match_rows, fresh_stock
+from tests.dashboards.reference import assert_tallies_match_rows, fresh_flows, fresh_stock, tallied_flows
 from tests.factories import (
     CooperativeFactory,
     OfficeFactory,
@@ -169,3 +170,53 @@ def test_an_enrollment_cannot_change_person_behind_the_tallies_back(operator):
     other = make_member("52.01")
     with pytest.raises(IntegrityError.__mro__[1]), transaction.atomic():
         Enrollment.objects.filter(pk=enrollment.pk).update(member=other)
+
+
+def test_a_bill_inserted_without_its_tally_is_refused(operator):
+    enrollment_id = make_submitted_enrollments(1, regency="52.71", operator=operator)[0]
+    Enrollment.objects.filter(pk=enrollment_id).update(status="active", coverage_start=date(2026, 1, 1))
+    run_month(date(2026, 1, 1))  # declares that it tallies its bills, for its own statement only
+    untallied = {"enrollment_id": enrollment_id, "month": date(2026, 2, 1), "payer": "self", "amount": 11_800}
+    with (
+        pytest.raises(DatabaseError, match="bills inserted without their dashboard tally"),
+        transaction.atomic(),
+    ):
+        Bill.objects.create(**untallied, due_date=date(2026, 2, 15))
+    with pytest.raises(DatabaseError, match="without their dashboard tally"), transaction.atomic():
+        Bill.objects.bulk_create([Bill(**untallied, due_date=date(2026, 2, 15))])
+    with (
+        pytest.raises(DatabaseError, match="without their dashboard tally"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO contributions_bill (enrollment_id, month, payer, amount, relief, due_date, paid,"
+            " created_at) VALUES (%s, '2026-02-01', 'self', 11800, 0, '2026-02-15', 0, now())",
+            [enrollment_id],
+        )
+    assert Bill.objects.filter(month=date(2026, 2, 1)).count() == 0
+
+    bills_insert([Bill(**untallied, due_date=date(2026, 2, 15))])  # the supported way
+    assert Bill.objects.filter(month=date(2026, 2, 1)).count() == 1
+    assert_tallies_match_rows()
+
+
+def test_running_a_month_again_tallies_only_the_bills_it_creates(operator):
+    ids = make_submitted_enrollments(6, regency="52.71", operator=operator)
+    Enrollment.objects.filter(pk__in=ids[:4]).update(status="active", coverage_start=date(2026, 1, 1))
+    assert run_month(date(2026, 1, 1)).bills_created == 4
+    assert run_month(date(2026, 1, 1)).bills_created == 0  # every bill ON CONFLICT DO NOTHING
+    assert_tallies_match_rows()
+
+    # Two more people covered since: the run again bills (and tallies) them alone.
+    Enrollment.objects.filter(pk__in=ids[4:]).update(status="active", coverage_start=date(2026, 1, 1))
+    assert run_month(date(2026, 1, 1)).bills_created == 2
+    assert_tallies_match_rows()
+    january = {key: flows for key, flows in tallied_flows().items() if key[2] == date(2026, 1, 1)}
+    assert sum(flows["bills"] for flows in january.values()) == 6
+
+    # What the run tallied is what a rebuild counts afresh.
+    assert tallies_compact()
+    before = tallied_flows()
+    tallies_rebuild()
+    assert tallied_flows() == before == fresh_flows()
