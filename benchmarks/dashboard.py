@@ -10,8 +10,9 @@ the people as members; enrollments put in every state (4% waiting for a decision
 approved, 3% lapsed, the rest active); a card for 70% of the active ones (issued, printed or handed over);
 and 12 months of bills up to the current month for every approved, active or lapsed enrollment (about 11
 million rows), the older months paid, the recent ones partly. The tallies' triggers are switched off for
-the load and the tallies counted afresh at the end (`tallies_rebuild`, what the triggers would have
-written), then compacted as Celery beat does every 5 minutes. The seed is reused when the count is there.
+the load (the guard that refuses untallied bills with them) and the tallies counted afresh at the end
+(`tallies_rebuild`, what the triggers and the writers of bills would have written), then compacted as
+Celery beat does every 5 minutes. The seed is reused when the count is there.
 
 Then, through Django's test Client with signed-in users (a Diskop province operator of NTB and a national
 viewer; a Kota Mataram operator for comparison), it renders the dashboard --renders times each after two
@@ -125,6 +126,7 @@ def setup_django() -> str:
 
 
 def triggers(cursor: Any, enabled: bool) -> None:
+    # All of them, the bills' guard included: the load's bills are counted by tallies_rebuild afterwards.
     for table in SOURCE_TABLES:
         cursor.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
 

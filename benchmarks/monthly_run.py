@@ -18,7 +18,8 @@ figures are reported, since the machine may be shared), it deletes that month's 
 are no allocations here, whose ledger is append-only) and measures:
 
 (a) `run_month(month)` end to end (one transaction: the run row, the advisory lock, the INSERT ... SELECT
-    with ON CONFLICT DO NOTHING, the commit with its deferred foreign key checks), and the run's SELECT
+    with ON CONFLICT DO NOTHING and the dashboard tally of its bills in the same statement, the commit with
+    its deferred foreign key checks), and the run's SELECT
     alone (serial, as inside an INSERT; with its JIT compilation time);
 (b) a second `run_month` of the same month, which must create nothing;
 (c) for comparison, a plain INSERT ... SELECT of the same rows (read back from contributions_bill) into a
@@ -388,23 +389,22 @@ def check_sample(month: date) -> list[str]:
 
 
 def explain(cursor: Any, month: date, run_id: int) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of the run's INSERT ... SELECT on an empty month, parameters filled in;
-    committed, so the month is billed again afterwards."""
-    from django.db import transaction
+    """EXPLAIN (ANALYZE, BUFFERS) of the run's statement (INSERT ... SELECT and its tally) on an empty
+    month, parameters filled in; committed, so the month is billed (and tallied) again afterwards."""
     from django.utils import timezone
 
-    from contributions.billing import INSERT_SQL, month_params
+    from contributions.billing import RUN_SQL, month_params, tallied_bills
 
     cursor.execute("DELETE FROM contributions_bill WHERE month = %s", [month])
     cursor.execute("VACUUM ANALYZE contributions_bill")
     checkpoint(cursor)
-    with transaction.atomic():
+    with tallied_bills():
         cursor.execute(
-            "EXPLAIN (ANALYZE, BUFFERS, SETTINGS) " + INSERT_SQL,
+            "EXPLAIN (ANALYZE, BUFFERS, SETTINGS) " + RUN_SQL,
             {**month_params(month), "run": run_id, "now": timezone.now()},
         )
         plan = [row[0] for row in cursor.fetchall()]
-    print("\nEXPLAIN (ANALYZE, BUFFERS, SETTINGS) of the run's INSERT ... SELECT:")
+    print("\nEXPLAIN (ANALYZE, BUFFERS, SETTINGS) of the run's INSERT ... SELECT and its tally:")
     for line in plan:
         print(f"  {line}")
 
