@@ -1036,7 +1036,7 @@ def _in_threads(work: Callable[[int], Any], items: list[int]) -> None:
 
 
 def _chunk_sql(*, submit: bool) -> str:
-    """One chunk of the commit in one statement: the next valid rows after the cursor go into the
+    """One chunk of the commit in one statement: the valid rows of the chunk's row range go into the
     registry (ON CONFLICT on the NIK digest: a NIK registered meanwhile, or a chunk redone, is skipped),
     each stored person gets an audit entry and, when asked, a submitted enrollment with its own entry."""
     columns = ", ".join(MEMBER_COLUMNS)
