@@ -29,6 +29,7 @@ from members import imports
 from members.models import ImportBatch, ImportRow, Member
 from tests.conftest import wait_until
 from tests.factories import OfficeFactory, UserFactory
+from tests.members.test_import_worker import assert_committed
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.audit.models import AuditEntry
 from umkm_enroll.jobs.models import Job
@@ -103,28 +104,6 @@ def _assert_checked(batch: ImportBatch, bad: int) -> int:
     return batch.rows_valid
 
 
-def _assert_committed(batch: ImportBatch, expected: int, bad: int) -> None:
-    batch.refresh_from_db()
-    assert batch.status == ImportBatch.Status.COMMITTED
-    assert (batch.rows_created, batch.rows_duplicate_registry) == (expected, 0)
-    assert Member.objects.count() == expected
-    assert Member.objects.filter(import_batch=batch).count() == expected
-    assert not Member.objects.values("nik_digest").annotate(n=Count("pk")).filter(n__gt=1).exists()
-    per_person = (
-        AuditEntry.objects.filter(action="members.member.imported")
-        .values("object_id")
-        .annotate(n=Count("pk"))
-    )
-    assert per_person.count() == expected
-    assert {row["n"] for row in per_person} == {1}
-    assert {int(row["object_id"]) for row in per_person} == set(Member.objects.values_list("pk", flat=True))
-    wait_until(lambda: ImportRow.objects.filter(batch=batch).count() == bad, timeout=30)
-    assert set(ImportRow.objects.filter(batch=batch).values_list("status", flat=True)) <= {
-        "invalid",
-        "dup_file",
-    }
-
-
 # --- PostgreSQL ---------------------------------------------------------------------------------------
 
 
@@ -191,7 +170,7 @@ def test_a_postgres_restart_mid_job_leaves_the_import_to_finish_with_exactly_the
     _finished(commit_job, beat=False)
     resumed = check_job if phase == "check" else commit_job
     assert resumed.attempts >= 2, "the job was not cut by the outage"
-    _assert_committed(batch, expected, bad)
+    assert_committed(batch, expected, bad)
 
 
 # --- Redis ----------------------------------------------------------------------------------------------
@@ -325,7 +304,7 @@ def test_a_redis_restart_mid_job_leaves_the_import_to_finish_with_exactly_the_ex
     _in_the_middle(commit_job, expected)
     private_redis.restart(down_seconds=1)
     _finished(commit_job, beat=True)
-    _assert_committed(batch, expected, bad)
+    assert_committed(batch, expected, bad)
     assert worker.process is not None
     assert worker.process.poll() is None, "the worker did not survive the restarts"
 

@@ -99,6 +99,13 @@ def test_a_killed_worker_leaves_the_import_to_finish_with_exactly_the_expected_p
     assert AuditEntry.objects.filter(action="members.member.imported").count() == stored
     _resumed(commit_job, celery_worker_process, env)
 
+    assert_committed(batch, expected, bad)
+
+
+def assert_committed(batch: ImportBatch, expected: int, bad: int) -> None:
+    """The import ended with exactly the expected people, each stored once with one audit entry, and the
+    rows to fix kept for the report (the staged copies of stored rows are deleted just after the job is
+    marked finished)."""
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.COMMITTED
     assert (batch.rows_created, batch.rows_duplicate_registry) == (expected, 0)
@@ -113,8 +120,6 @@ def test_a_killed_worker_leaves_the_import_to_finish_with_exactly_the_expected_p
     assert per_person.count() == expected
     assert {row["n"] for row in per_person} == {1}
     assert {int(row["object_id"]) for row in per_person} == set(Member.objects.values_list("pk", flat=True))
-    # The rows to fix stay for the report: exactly the bad ones (the staged copies of stored rows are
-    # deleted just after the job is marked finished).
     wait_until(lambda: ImportRow.objects.filter(batch=batch).count() == bad, timeout=30)
     assert set(ImportRow.objects.filter(batch=batch).values_list("status", flat=True)) <= {
         "invalid",
