@@ -11,7 +11,6 @@ Keys come from the environment (settings.NIK_ENCRYPTION_KEYS, NIK_HMAC_KEY); see
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 from dataclasses import dataclass
@@ -57,6 +56,18 @@ class Vault:
         sealed = _aead(self.keys[self.current_key_id]).encrypt(nonce, value.encode(), purpose.encode())
         return nonce + sealed, self.current_key_id
 
+    def encrypt_many(self, values: list[str], *, purpose: str) -> list[bytes]:
+        """`encrypt` for many values under the current key (whose id `current_key_id` names): one call for
+        all their random nonces (a bulk import encrypts 150,000 NIKs; a call each took 2.5 s here)."""
+        cipher = _aead(self.keys[self.current_key_id])
+        data = purpose.encode()
+        nonces = os.urandom(NONCE_BYTES * len(values))
+        sealed = []
+        for index, value in enumerate(values):
+            nonce = nonces[index * NONCE_BYTES : (index + 1) * NONCE_BYTES]
+            sealed.append(nonce + cipher.encrypt(nonce, value.encode(), data))
+        return sealed
+
     def decrypt(self, blob: bytes, key_id: str, *, purpose: str) -> str:
         key = self.keys.get(key_id)
         if key is None:
@@ -65,20 +76,13 @@ class Vault:
         return _aead(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode()).decode()
 
     def digest(self, value: str, *, purpose: str) -> str:
-        mac = _hmac_base(self.hmac_key).copy()
-        mac.update(f"{purpose}:{value}".encode())
-        return mac.hexdigest()
+        return hmac.digest(self.hmac_key, f"{purpose}:{value}".encode(), "sha256").hex()
 
 
-# A bulk import encrypts and digests 150,000 NIKs: the cipher and the keyed hash are set up once per key.
+# A bulk import encrypts 150,000 NIKs: the cipher is set up once per key.
 @cache
 def _aead(key: bytes) -> AESGCM:
     return AESGCM(key)
-
-
-@cache
-def _hmac_base(key: bytes) -> hmac.HMAC:
-    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def vault_from(keys_spec: str, hmac_key: str) -> Vault:

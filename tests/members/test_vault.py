@@ -46,3 +46,22 @@ def test_a_ciphertext_cannot_be_read_as_another_field():
 def test_bad_key_specifications_are_refused(spec):
     with pytest.raises(VaultError):
         parse_keys(spec)
+
+
+def test_the_digest_is_hmac_sha256_of_purpose_and_value():
+    # Stored digests must never change: this is the value of the HMAC as first written (hmac.new + update).
+    keys = vault_from(new_key_spec("k1"), HMAC)
+    assert (
+        keys.digest("5271014408900001", purpose="nik")
+        == "4a3d287e70968a85cd9e7df1c7fcba114557d60d7eb60e50268657315b708fef"
+    )
+
+
+def test_many_values_encrypt_at_once_each_with_its_own_nonce():
+    keys = vault_from(new_key_spec("k1"), HMAC)
+    values = [f"52710144089{index:05d}" for index in range(200)] + ["5271014408900001"] * 2
+    sealed = keys.encrypt_many(values, purpose="nik")
+    assert [keys.decrypt(blob, "k1", purpose="nik") for blob in sealed] == values
+    assert len({blob[:12] for blob in sealed}) == len(values)
+    assert sealed[-1] != sealed[-2]
+    assert keys.encrypt_many([], purpose="nik") == []
