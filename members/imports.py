@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import os
 import threading
@@ -254,21 +255,33 @@ def remembered_for(office_id: int | None) -> dict[str, str]:
     return dict(ImportMapping.objects.filter(office_id=office_id).values_list("header", "field"))
 
 
-def _read_layout(content: bytes, remembered: dict[str, str]) -> tuple[Source, int, list[Any], dict[str, int]]:
-    """Format, header row, the header's cells and the proposed mapping."""
+@dataclass(frozen=True)
+class Layout:
+    source: Source
+    header_row: int
+    header_cells: list[Any]
+    mapping: dict[str, int]
+    row_bound: int  # rows declared (XLSX row tags, CSV lines): a bound of the rows to check
+
+
+def _read_layout(content: bytes, remembered: dict[str, str]) -> Layout:
+    """Format, header row, the header's cells, the proposed mapping and the rows declared."""
     fmt = sheets.sniff_format(content)
     if fmt == sheets.XLSX:
         source = Source(fmt, content)
-        if sheets.xlsx_row_bound(content) > max_rows() + HEADER_SEARCH_ROWS:
+        bound = sheets.xlsx_row_bound(content)
+        if bound > max_rows() + HEADER_SEARCH_ROWS:
             raise ImportError_(_too_many_rows())
         head = sheets.xlsx_head(content, HEADER_SEARCH_ROWS)
         try:
             number, mapping = find_header(head, remembered)
         except LookupError:
             raise ImportError_(_no_header()) from None
-        return source, number, dict(head)[number], mapping
+        return Layout(source, number, dict(head)[number], mapping, bound)
     text, encoding = sheets.decode_csv(content)
-    best: tuple[Source, int, list[Any], dict[str, int]] | None = None
+    lines = text.count("\n")
+    bound = lines + (0 if text.endswith("\n") else 1)
+    best: Layout | None = None
     for delimiter in (";", ",", "\t", "|"):
         source = Source(fmt, content, encoding, delimiter)
         head = list(islice(sheets.csv_rows(text, delimiter), HEADER_SEARCH_ROWS))
@@ -276,11 +289,11 @@ def _read_layout(content: bytes, remembered: dict[str, str]) -> tuple[Source, in
             number, mapping = find_header(head, remembered)
         except LookupError:
             continue
-        if best is None or len(mapping) > len(best[3]):
-            best = (source, number, dict(head)[number], mapping)
+        if best is None or len(mapping) > len(best.mapping):
+            best = Layout(source, number, dict(head)[number], mapping, bound)
     if best is None:
         raise ImportError_(_no_header())
-    if text.count("\n") > max_rows() + HEADER_SEARCH_ROWS + 1:
+    if lines > max_rows() + HEADER_SEARCH_ROWS + 1:
         # A bound (a quoted cell may hold a line break); the check counts exactly.
         raise ImportError_(_too_many_rows())
     return best
@@ -309,7 +322,7 @@ def import_upload(
     if earlier is not None and not again:
         raise SameFile(earlier)
     try:
-        source, header_row, header_cells, mapping = _read_layout(content, remembered_for(actor.office_id))
+        layout = _read_layout(content, remembered_for(actor.office_id))
     except sheets.SpreadsheetError as error:
         raise ImportError_(str(error)) from None
     batch = ImportBatch.objects.create(
@@ -318,16 +331,17 @@ def import_upload(
         created_by=actor,
         status=ImportBatch.Status.UPLOADED,
         file_name=Path(name).name[:200],
-        file_format=source.format,
+        file_format=layout.source.format,
         file_size=len(content),
         sha256=digest,
         stored_name=_store(content),
-        encoding=source.encoding,
-        delimiter=source.delimiter,
+        encoding=layout.source.encoding,
+        delimiter=layout.source.delimiter,
         same_as=earlier,
-        header_row=header_row,
-        headers=[sheets.cell_text(cell)[:100] for cell in header_cells],
-        mapping=mapping,
+        header_row=layout.header_row,
+        row_bound=layout.row_bound,
+        headers=[sheets.cell_text(cell)[:100] for cell in layout.header_cells],
+        mapping=layout.mapping,
     )
     audit_record(
         actor=actor,
@@ -428,7 +442,9 @@ def import_confirm(
 
 
 def _row_estimate(batch: ImportBatch) -> int:
-    content = _load(batch.stored_name)
+    if batch.row_bound:
+        return max(0, batch.row_bound - batch.header_row)
+    content = _load(batch.stored_name)  # a list uploaded before the bound was recorded
     if batch.file_format == sheets.XLSX:
         rows = sheets.xlsx_row_bound(content)
     else:
@@ -506,19 +522,26 @@ def _employers(batch: ImportBatch, actor: Any, source: Source) -> dict[str, int]
 
 
 def _staged(
-    batch_id: int, number: int, result: Any, cells: list[Any], seen: dict[str, int]
-) -> tuple[Any, ...]:
-    values = result.values
-    status = ImportRow.Status.VALID
-    problems = [str(problem) for problem in result.problems]
-    first_row = None
-    digest = ""
-    if not problems and result.nik_info is not None:
-        digest = _digest(result.nik)
-        first_row = seen.get(digest)
-        if first_row is None:
-            seen[digest] = number
-        else:
+    batch_id: int, checked: list[tuple[int, Any, list[Any]]], seen: dict[str, int]
+) -> list[tuple[Any, ...]]:
+    """A chunk of checked rows as staging rows (COPY order): a valid row with its NIK encrypted and digested
+    as in the registry (the chunk's values encrypted in one call), a bad or repeated row with its cells as
+    written and its problems. The problems go as JSON text (COPY reads it into the jsonb column)."""
+    box = vault()
+    staged: list[tuple[Any, ...] | None] = []
+    valid: list[tuple[int, Any]] = []
+    for number, result, cells in checked:
+        problems = [str(problem) for problem in result.problems]
+        status = ImportRow.Status.INVALID
+        first_row = None
+        if not problems and result.nik_info is not None:
+            digest = box.digest(result.nik, purpose=NIK_PURPOSE)
+            first_row = seen.get(digest)
+            if first_row is None:
+                seen[digest] = number
+                valid.append((len(staged), digest))
+                staged.append(None)
+                continue
             status = ImportRow.Status.DUPLICATE_FILE
             problems = [
                 _(
@@ -528,83 +551,85 @@ def _staged(
                 )
                 % {"row": first_row}
             ]
-    elif problems:
-        status = ImportRow.Status.INVALID
-    if status != ImportRow.Status.VALID:
-        kept = [sheets.cell_text(cell)[:500] for cell in cells]
-        return (batch_id, number, status, problems, kept, first_row, *_EMPTY_TAIL)
-    box = vault()
-    nik_cipher, nik_key = box.encrypt(result.nik, purpose=NIK_PURPOSE)
-    kk_cipher, kk_key, kk_masked = None, "", ""
-    if result.kk:
-        kk_cipher, kk_key = box.encrypt(result.kk, purpose=KK_PURPOSE)
-        kk_masked = nik_rules.mask(result.kk)
-    info = result.nik_info
-    return (
-        batch_id,
-        number,
-        status,
-        [],
-        None,
-        None,
-        False,
-        False,
-        nik_cipher,
-        nik_key,
-        digest,
-        nik_rules.mask(result.nik),
-        info.regency_code,
-        info.district_code,
-        kk_cipher,
-        kk_key,
-        kk_masked,
-        values["full_name"],
-        values["name_search"],
-        values["name_tokens"],
-        values["birth_place"],
-        values["birth_date"],
-        values["sex"],
-        values["address"],
-        values["province_id"],
-        values["regency_id"],
-        values["district_id"],
-        values["village_id"],
-        values["phone"],
-        values["email"],
-        values["occupation"],
-        values["business_name"],
-        values["nib"],
-        values["kind"],
-        values["monthly_income"],
-        values["monthly_wage"],
-        values["cooperative_id"],
-        values["employer_member_id"],
-        values["employer_cooperative_id"],
-        values["aid_bpum"],
-        values["aid_kur"],
-        values["heir_name"],
-        values["heir_relation"],
-        values["heir_phone"],
+        kept = json.dumps([sheets.cell_text(cell)[:500] for cell in cells], ensure_ascii=False)
+        staged.append(
+            (
+                batch_id,
+                number,
+                status,
+                json.dumps(problems, ensure_ascii=False),
+                kept,
+                first_row,
+                *_EMPTY_TAIL,
+            )
+        )
+    results = [checked[position][1] for position, _digest in valid]
+    niks = box.encrypt_many([result.nik for result in results], purpose=NIK_PURPOSE)
+    with_kk = [k for k, result in enumerate(results) if result.kk]
+    kks = dict(
+        zip(with_kk, box.encrypt_many([results[k].kk for k in with_kk], purpose=KK_PURPOSE), strict=True)
     )
+    key_id = box.current_key_id
+    for k, (position, digest) in enumerate(valid):
+        number, result, _cells = checked[position]
+        values = result.values
+        info = result.nik_info
+        kk_cipher = kks.get(k)
+        staged[position] = (
+            batch_id,
+            number,
+            ImportRow.Status.VALID,
+            "[]",
+            None,
+            None,
+            False,
+            False,
+            niks[k],
+            key_id,
+            digest,
+            nik_rules.mask(result.nik),
+            info.regency_code,
+            info.district_code,
+            kk_cipher,
+            key_id if kk_cipher is not None else "",
+            nik_rules.mask(result.kk) if kk_cipher is not None else "",
+            values["full_name"],
+            values["name_search"],
+            values["name_tokens"],
+            values["birth_place"],
+            values["birth_date"],
+            values["sex"],
+            values["address"],
+            values["province_id"],
+            values["regency_id"],
+            values["district_id"],
+            values["village_id"],
+            values["phone"],
+            values["email"],
+            values["occupation"],
+            values["business_name"],
+            values["nib"],
+            values["kind"],
+            values["monthly_income"],
+            values["monthly_wage"],
+            values["cooperative_id"],
+            values["employer_member_id"],
+            values["employer_cooperative_id"],
+            values["aid_bpum"],
+            values["aid_kur"],
+            values["heir_name"],
+            values["heir_relation"],
+            values["heir_phone"],
+        )
+    return staged  # type: ignore[return-value]  # every None was filled above
 
 
 def _copy_rows(rows: list[tuple[Any, ...]]) -> None:
-    from psycopg.types.json import Jsonb
-
     columns = ", ".join(ROW_COLUMNS)
     statement = f"COPY members_importrow ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(
-                (
-                    row[0],
-                    row[1],
-                    row[2],
-                    Jsonb(row[3]),
-                    Jsonb(row[4]) if row[4] is not None else None,
-                    *row[5:],
-                )
-            )
+            copy.write_row(row)
 
 
 def _batch_of(job: Job) -> ImportBatch:
@@ -650,7 +675,7 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
         )
     )
     size = chunk_rows()
-    pending: list[tuple[Any, ...]] = []
+    pending: list[tuple[int, Any, list[Any]]] = []
     last = cursor
     counted = int(job.result.get("rows", 0))
     limit = max_rows()
@@ -665,13 +690,13 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
                 writer.wait()
                 _fail(job, batch, _too_many_rows())
                 return
-            pending.append(_staged(batch.pk, number, reader.read(cells), cells, seen))
+            pending.append((number, reader.read(cells), cells))
             last = number
             if len(pending) >= size:
-                writer.write(pending, last, counted)
+                writer.write(_staged(batch.pk, pending, seen), last, counted)
                 pending = []
         if pending:
-            writer.write(pending, last, counted)
+            writer.write(_staged(batch.pk, pending, seen), last, counted)
     if not counted:
         _fail(
             job,

@@ -104,6 +104,9 @@ class ImportBatch(models.Model):
     )
     # --- the columns: the header row, the file's headers, field -> column index, defaults ---
     header_row = models.PositiveIntegerField(_("header row"), default=0)
+    # The rows the file declares (XLSX row tags, CSV lines), counted at the upload: the check's progress
+    # bar starts from it without reading the file again.
+    row_bound = models.PositiveIntegerField(_("rows declared"), default=0)
     headers = models.JSONField(_("headers"), default=list, blank=True)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     defaults = models.JSONField(_("values for missing columns"), default=dict, blank=True)
