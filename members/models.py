@@ -319,6 +319,7 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="members",
+        db_index=False,  # a partial index below: most people have none
     )
     employer_member = models.ForeignKey(
         "self",
@@ -327,6 +328,7 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="workers",
+        db_index=False,  # a partial index below: most people have none
     )
     employer_cooperative = models.ForeignKey(
         "cooperatives.Cooperative",
@@ -335,6 +337,7 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="workers",
+        db_index=False,  # a partial index below: most people have none
     )
     aid_bpum = models.BooleanField(_("BPUM recipient"), default=False)
     aid_kur = models.BooleanField(_("KUR recipient"), default=False)
@@ -378,6 +381,7 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged_records",
+        db_index=False,  # a partial index below: most people have none
     )
 
     objects = MemberQuerySet.as_manager()
@@ -440,6 +444,14 @@ class Member(models.Model):
             models.Index(fields=["name_search", "birth_date"], name="member_name_birth"),
             # ... or the same phone; and search by phone.
             models.Index(fields=["phone"], name="member_phone", condition=~models.Q(phone="")),
+            # References most people do not have: indexed only where set (a list of 150,000 people adds
+            # no entries to them), which still serves every lookup of a given cooperative or person.
+            *(
+                models.Index(
+                    fields=[name], name=f"member_{name}", condition=models.Q(**{f"{name}__isnull": False})
+                )
+                for name in ("cooperative", "employer_member", "employer_cooperative", "merged_into")
+            ),
         ]
 
     def __str__(self) -> str:
