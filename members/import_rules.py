@@ -453,9 +453,6 @@ class Catalog:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-REGION_FIELDS = ("province", "regency", "district", "village")
-
-
 @dataclass
 class Problem:
     column: str
@@ -525,6 +522,8 @@ class RowError(Exception):
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # most cells: the same as below, without the type tests
+        return " ".join(value.split())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(cell_text(value).split())
@@ -961,7 +960,24 @@ class RowReader:
         self, raw: dict[str, Any], values: dict[str, Any], problem: Callable[[str, str], None]
     ) -> None:
         """The region columns, worked out once per distinct combination of cells."""
-        cells = tuple((type(value), value) for value in (raw.get(name) for name in REGION_FIELDS))
+        get = raw.get
+        province, regency, district, village = (
+            get("province"),
+            get("regency"),
+            get("district"),
+            get("village"),
+        )
+        # Keyed with the types too: True == 1 == 1.0 in Python, but not as cells.
+        cells = (
+            province,
+            regency,
+            district,
+            village,
+            type(province),
+            type(regency),
+            type(district),
+            type(village),
+        )
         try:
             found, problems = self._regions[cells]
         except KeyError:

@@ -36,6 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -162,7 +163,9 @@ def parse(raw: str, *, regions: RegionCatalog, today: date) -> NikResult:
     nik = normalize(raw)
     if not nik:
         return NikResult(nik, None, (_error("empty"),))
-    offending = "".join(dict.fromkeys(char for char in nik if char not in _DIGITS))
+    offending = (
+        "" if nik.isascii() and nik.isdigit() else "".join(dict.fromkeys(c for c in nik if c not in _DIGITS))
+    )
     if offending:
         return NikResult(nik, None, (_error("not_digits", chars=offending),))
     if len(nik) != NIK_LENGTH:
@@ -296,6 +299,8 @@ def _region_issue(province_code: str, regency_code: str, regions: RegionCatalog)
     return _error("regency_unknown", code=regency_code)
 
 
+# A list of 150,000 people repeats its birth dates: each DDMMYY is read once (the results are immutable).
+@lru_cache(maxsize=1 << 16)
 def _birth(digits: str, today: date) -> tuple[date | None, Sex | None, Issue | None]:
     """Read DDMMYY (day + 40 for women) with the century rule described in the module docstring."""
     day, month, year = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])

@@ -100,6 +100,8 @@ class CellError(Exception):
 
 def cell_text(value: Any) -> str:
     """A cell as text, as a person would read it in the sheet."""
+    if type(value) is str:  # most cells, tested first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
