@@ -213,12 +213,14 @@ def _column(index: int) -> str:
 def write_xlsx(
     rows: list[list], *, title: str = "DAFTAR PENERIMA BPUM", header: list[str] | None = None
 ) -> bytes:
-    """A one-sheet workbook: a title row, an empty row, the header, the rows (inline strings, numbers)."""
+    """A one-sheet workbook as Excel saves it: a title row, an empty row, the header, the rows (text in
+    the shared strings table, numbers in the cells)."""
     header = header or HEADER
     letters = [
         _column(index)
         for index in range(max(len(header), *(len(row) for row in rows)) if rows else len(header))
     ]
+    strings: dict[str, int] = {}
     out = io.StringIO()
     out.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
     out.write('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
@@ -231,9 +233,11 @@ def write_xlsx(
             if isinstance(value, int | float) and not isinstance(value, bool):
                 out.write(f'<c r="{letter}{number}"><v>{value}</v></c>')
             else:
-                out.write(
-                    f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
-                )
+                text = str(value)
+                index = strings.get(text)
+                if index is None:
+                    index = strings[text] = len(strings)
+                out.write(f'<c r="{letter}{number}" t="s"><v>{index}</v></c>')
         out.write("</row>")
 
     write_row(1, [title])
@@ -250,6 +254,7 @@ def write_xlsx(
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
             '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
             "</Types>",
         )
         archive.writestr(
@@ -268,9 +273,20 @@ def write_xlsx(
             "xl/_rels/workbook.xml.rels",
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
             "</Relationships>",
         )
         archive.writestr("xl/worksheets/sheet1.xml", out.getvalue())
+        table = io.StringIO()
+        table.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
+        table.write(
+            f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+            f'uniqueCount="{len(strings)}">'
+        )
+        for text in strings:
+            table.write(f'<si><t xml:space="preserve">{escape(text)}</t></si>')
+        table.write("</sst>")
+        archive.writestr("xl/sharedStrings.xml", table.getvalue())
     return buffer.getvalue()
 
 
