@@ -232,6 +232,8 @@ def main() -> int:
     print(f"  seconds, plain COPY of the same rows    {copy_seconds:>10.2f}")
     print(f"  ratio end to end / plain COPY           {total / copy_seconds:>10.1f}")
     print(f"  peak RSS, pool child (MiB)              {child_peak / 1024:>10.0f}")
+    forked_peak = Job.objects.get(pk=check.pk).result.get("forked_peak_kib", 0)
+    print(f"  peak RSS, forked check part (MiB)       {forked_peak / 1024:>10.0f}")
 
     problems = []
     if batch.status != ImportBatch.Status.COMMITTED:

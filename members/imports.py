@@ -19,12 +19,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import logging
 import os
+import signal
 import threading
 import uuid
 from collections import deque
@@ -230,6 +232,13 @@ class Source:
             return sheets.xlsx_values(self.content)
         text, _encoding = sheets.decode_csv(self.content)
         return sheets.csv_rows(text, self.delimiter)
+
+    def reread(self) -> Callable[[], Iterator[tuple[int, list[Any]]]]:
+        """`rows`, to be called more than once (and in forked processes): a workbook is parsed here, once."""
+        if self.format == sheets.XLSX:
+            return sheets.XlsxSheet(self.content).rows
+        text, _encoding = sheets.decode_csv(self.content)
+        return lambda: sheets.csv_rows(text, self.delimiter)
 
 
 def _source(batch: ImportBatch) -> Source:
@@ -506,13 +515,15 @@ def _digest(nik: str) -> str:
     return vault().digest(nik, purpose=NIK_PURPOSE)
 
 
-def _employers(batch: ImportBatch, actor: Any, source: Source) -> dict[str, int]:
+def _employers(
+    batch: ImportBatch, actor: Any, rows: Callable[[], Iterator[tuple[int, list[Any]]]]
+) -> dict[str, int]:
     """Registered, visible people named as employers in the file: digest -> id."""
     index = batch.mapping.get("employer_nik")
     if index is None:
         return {}
     digests = set()
-    for number, cells in source.rows():
+    for number, cells in rows():
         if number > batch.header_row and index < len(cells):
             text = nik_rules.normalize(sheets.cell_text(cells[index]))
             if text:
@@ -521,48 +532,20 @@ def _employers(batch: ImportBatch, actor: Any, source: Source) -> dict[str, int]
     return dict(found.values_list("nik_digest", "pk"))
 
 
-def _staged(
-    batch_id: int, checked: list[tuple[int, Any, list[Any]]], seen: dict[str, int]
-) -> list[tuple[Any, ...]]:
+def _staged(batch_id: int, checked: list[tuple[int, Any, list[Any]]]) -> list[tuple[Any, ...]]:
     """A chunk of checked rows as staging rows (COPY order): a valid row with its NIK encrypted and digested
-    as in the registry (the chunk's values encrypted in one call), a bad or repeated row with its cells as
-    written and its problems. The problems go as JSON text (COPY reads it into the jsonb column)."""
+    as in the registry (the chunk's values encrypted in one call), a bad row with its cells as written and
+    its problems. A NIK repeated in the file is found once every chunk is staged (`_mark_repeated`)."""
     box = vault()
     staged: list[tuple[Any, ...] | None] = []
-    valid: list[tuple[int, Any]] = []
+    valid: list[tuple[int, str]] = []
     for number, result, cells in checked:
-        problems = [str(problem) for problem in result.problems]
-        status = ImportRow.Status.INVALID
-        first_row = None
-        if not problems and result.nik_info is not None:
-            digest = box.digest(result.nik, purpose=NIK_PURPOSE)
-            first_row = seen.get(digest)
-            if first_row is None:
-                seen[digest] = number
-                valid.append((len(staged), digest))
-                staged.append(None)
-                continue
-            status = ImportRow.Status.DUPLICATE_FILE
-            problems = [
-                _(
-                    "NIK: the same NIK as row %(row)s of this file. If this is another person, correct the "
-                    "NIK "
-                    "against the e-KTP; if it is the same person, delete this row."
-                )
-                % {"row": first_row}
-            ]
-        kept = json.dumps([sheets.cell_text(cell)[:500] for cell in cells], ensure_ascii=False)
-        staged.append(
-            (
-                batch_id,
-                number,
-                status,
-                json.dumps(problems, ensure_ascii=False),
-                kept,
-                first_row,
-                *_EMPTY_TAIL,
-            )
-        )
+        if not result.problems and result.nik_info is not None:
+            valid.append((len(staged), box.digest(result.nik, purpose=NIK_PURPOSE)))
+            staged.append(None)
+        else:
+            problems = [str(problem) for problem in result.problems]
+            staged.append(_not_stored(batch_id, number, ImportRow.Status.INVALID, problems, cells, None))
     results = [checked[position][1] for position, _digest in valid]
     niks = box.encrypt_many([result.nik for result in results], purpose=NIK_PURPOSE)
     with_kk = [k for k, result in enumerate(results) if result.kk]
@@ -624,6 +607,23 @@ def _staged(
     return staged  # type: ignore[return-value]  # every None was filled above
 
 
+def _not_stored(
+    batch_id: int, number: int, status: str, problems: list[str], cells: list[Any], first_row: int | None
+) -> tuple[Any, ...]:
+    """The staging row of a row to fix: its cells as written and its problems (as JSON text, which COPY
+    reads into the jsonb columns), its registry columns empty."""
+    kept = [sheets.cell_text(cell)[:500] for cell in cells]
+    return (
+        batch_id,
+        number,
+        status,
+        json.dumps(problems, ensure_ascii=False),
+        json.dumps(kept, ensure_ascii=False),
+        first_row,
+        *_EMPTY_TAIL,
+    )
+
+
 def _copy_rows(rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(ROW_COLUMNS)
     statement = f"COPY members_importrow ({columns}) FROM STDIN"
@@ -658,45 +658,39 @@ def _fail(job: Job, batch: ImportBatch, message: str) -> None:
     jobs.job_fail(job_id=job.pk, error=message)
 
 
+def check_processes() -> int:
+    return max(1, int(getattr(settings, "IMPORT_CHECK_PROCESSES", 2)))
+
+
+Rows = Callable[[], Iterator[tuple[int, list[Any]]]]
+
+
 def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
-    source = _source(batch)
-    today = timezone.localdate()
-    catalog = build_catalog(batch, actor, today)
-    catalog.employers = _employers(batch, actor, source)
+    """The chunks of the list (chunk k: the non-empty data rows k * IMPORT_CHUNK_ROWS onwards) checked by
+    IMPORT_CHECK_PROCESSES processes forked after the workbook is parsed (the rules are Python: one core
+    each), each chunk staged and recorded done in one transaction; a run of the job does the chunks not
+    yet done. Then the NIKs repeated in the file, and the set-based part of the check."""
+    rows = _source(batch).reread()
+    catalog = build_catalog(batch, actor, timezone.localdate())
+    catalog.employers = _employers(batch, actor, rows)
     reader = RowReader(
         {name: int(index) for name, index in batch.mapping.items()},
         {name: str(batch.headers[int(index)]) for name, index in batch.mapping.items()},
         catalog,
     )
-    cursor = int(job.result.get("cursor", 0))
-    seen = dict(
-        ImportRow.objects.filter(batch=batch, status=ImportRow.Status.VALID).values_list(
-            "nik_digest", "row_number"
-        )
+    done = frozenset(int(index) for index in job.result.get("done", []))
+    parts = check_processes()
+    counted, forked_peak = _in_processes(
+        lambda part: _check_part(job.pk, batch, reader, rows, done, part, parts), parts
     )
-    size = chunk_rows()
-    pending: list[tuple[int, Any, list[Any]]] = []
-    last = cursor
-    counted = int(job.result.get("rows", 0))
-    limit = max_rows()
-    with _ChunkWriter(job) as writer:
-        for number, cells in source.rows():
-            if number <= cursor or number <= batch.header_row:
-                continue
-            if all(cell is None or cell == "" for cell in cells):
-                continue
-            counted += 1
-            if counted > limit:
-                writer.wait()
-                _fail(job, batch, _too_many_rows())
-                return
-            pending.append((number, reader.read(cells), cells))
-            last = number
-            if len(pending) >= size:
-                writer.write(_staged(batch.pk, pending, seen), last, counted)
-                pending = []
-        if pending:
-            writer.write(_staged(batch.pk, pending, seen), last, counted)
+    if forked_peak:
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            locked.result = {**locked.result, "forked_peak_kib": forked_peak}  # the benchmark's figure
+            locked.save(update_fields=["result"])
+    if counted > max_rows():
+        _fail(job, batch, _too_many_rows())
+        return
     if not counted:
         _fail(
             job,
@@ -704,19 +698,113 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
             _("The file has a header row (row %(row)s) but no rows under it.") % {"row": batch.header_row},
         )
         return
+    _mark_repeated(batch, rows)
     _finish_check(job, batch, actor)
+
+
+def _check_part(
+    job_id: int,
+    batch: ImportBatch,
+    reader: RowReader,
+    rows: Rows,
+    done: frozenset[int],
+    part: int,
+    parts: int,
+) -> int:
+    """Check and stage the chunks k with k % parts == part that are not done; returns the number of
+    non-empty data rows of the file (reading stops at the first row over the limit)."""
+    size, limit = chunk_rows(), max_rows()
+    counted = 0
+    current = -1
+    pending: list[tuple[int, Any, list[Any]]] = []
+    with _ChunkWriter(job_id) as writer:
+        for number, cells in rows():
+            if number <= batch.header_row or all(cell is None or cell == "" for cell in cells):
+                continue
+            counted += 1
+            if counted > limit:
+                break
+            chunk = (counted - 1) // size
+            if chunk % parts != part or chunk in done:
+                continue
+            if chunk != current:
+                if pending:
+                    writer.write(current, _staged(batch.pk, pending))
+                current, pending = chunk, []
+            pending.append((number, reader.read(cells), cells))
+        if pending and counted <= limit:
+            writer.write(current, _staged(batch.pk, pending))
+    return counted
+
+
+def _in_processes(work: Callable[[int], int], parts: int) -> tuple[int, int]:
+    """work(part) for each part, part 0 here and the others in processes forked from this one (the parsed
+    file and the rules' catalog are shared with them); returns work(0)'s result and the forked processes'
+    peak memory (KiB, 0 when none was forked). A part that fails fails
+    the whole (a lost database connection as OperationalError, so that the task retries); when this
+    process dies, the forked ones die with it. Inside a transaction (the tests' in-process runs) other
+    connections could not see its rows: the parts then run here in turn."""
+    from django.db import OperationalError, connections
+
+    if parts <= 1 or connection.in_atomic_block:
+        results = [work(part) for part in range(parts)]
+        return results[0], 0
+    connections.close_all()  # each process opens its own (a shared socket would mix their messages)
+    parent = os.getpid()
+    children = []
+    for part in range(1, parts):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - measured through the worker tests
+            code = 1
+            try:
+                _die_with(parent)
+                work(part)
+                code = 0
+            except OperationalError:
+                logger.exception("import check part %s lost its database", part)
+                code = 3
+            except BaseException:
+                logger.exception("import check part %s failed", part)
+            finally:
+                connections.close_all()
+                os._exit(code)
+        children.append(pid)
+    try:
+        result = work(0)
+    except BaseException:
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        ended = [os.wait4(pid, 0) for pid in children]
+    codes = [os.waitstatus_to_exitcode(status) for _pid, status, _usage in ended]
+    if 3 in codes:
+        raise OperationalError("a part of the import check lost its database connection")
+    if any(codes):
+        raise RuntimeError(f"a part of the import check failed (exit codes {codes})")
+    return result, max(usage.ru_maxrss for _pid, _status, usage in ended)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this (forked) process when its parent dies (Linux: PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the parent's kill takes its group
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class _ChunkWriter:
     """Commits the checked chunks one after the other, in a thread of its own with its own database
-    connection: PostgreSQL stores chunk k while this process reads chunk k + 1 (the two cores both work).
-    At most one chunk waits; each commits with the job's cursor, as before. Inside a transaction (the
-    tests' in-process runs) the other connection could not see the rows: chunks are then written inline."""
+    connection: PostgreSQL stores chunk k while this process reads the next (the cores both work). At
+    most one chunk waits. Inside a transaction (the tests' in-process runs) the other connection could
+    not see the rows: chunks are then written inline."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job_id: int) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.job = job
+        self.job_id = job_id
         self.inline = connection.in_atomic_block
         self.pool = None if self.inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
         self.running: Any = None
@@ -724,12 +812,12 @@ class _ChunkWriter:
     def __enter__(self) -> _ChunkWriter:
         return self
 
-    def write(self, rows: list[tuple[Any, ...]], last: int, counted: int) -> None:
+    def write(self, index: int, rows: list[tuple[Any, ...]]) -> None:
         if self.pool is None:
-            _commit_check_chunk(self.job, rows, last, counted)
+            _commit_check_chunk(self.job_id, index, rows)
             return
         self.wait()
-        self.running = self.pool.submit(_commit_check_chunk, self.job, rows, last, counted)
+        self.running = self.pool.submit(_commit_check_chunk, self.job_id, index, rows)
 
     def wait(self) -> None:
         if self.running is not None:
@@ -748,17 +836,64 @@ class _ChunkWriter:
 
 
 @transaction.atomic
-def _commit_check_chunk(job: Job, rows: list[tuple[Any, ...]], last: int, counted: int) -> None:
-    locked = Job.objects.select_for_update().get(pk=job.pk)
-    if int(locked.result.get("cursor", 0)) >= last:
-        return  # another run of this job committed it
+def _commit_check_chunk(job_id: int, index: int, rows: list[tuple[Any, ...]]) -> None:
+    """Stage one chunk and record it done, in one transaction. The job's row is locked after the COPY (the
+    other processes' chunks go on meanwhile). A chunk another run of the job staged is skipped; were that
+    run staging it at this moment, the rows' unique key (batch, row) would stop this COPY with an error,
+    and the task's retry would find the chunk done: a row is never staged twice."""
+    if index in Job.objects.get(pk=job_id).result.get("done", []):
+        return
     _copy_rows(rows)
-    locked.result = {**locked.result, "cursor": last, "rows": counted}
-    locked.total = max(locked.total, counted)
-    locked.done = counted
-    jobs.job_heartbeat(locked)
-    locked.save(update_fields=["result", "done", "total", "heartbeat_at"])
-    job.result = locked.result
+    job = Job.objects.select_for_update().get(pk=job_id)
+    done = [int(chunk) for chunk in job.result.get("done", [])]
+    staged = int(job.result.get("rows", 0)) + len(rows)
+    job.result = {**job.result, "done": [*done, index], "rows": staged}
+    job.done = staged
+    job.total = max(job.total, staged)
+    jobs.job_heartbeat(job)
+    job.save(update_fields=["result", "done", "total", "heartbeat_at"])
+
+
+def _repeated_message(first_row: int) -> str:
+    return _(
+        "NIK: the same NIK as row %(row)s of this file. If this is another person, correct the NIK "
+        "against the e-KTP; if it is the same person, delete this row."
+    ) % {"row": first_row}
+
+
+def _mark_repeated(batch: ImportBatch, rows: Rows) -> None:
+    """A NIK on several valid rows of the file: the first row stays valid, each later one becomes a row to
+    fix (its cells read again from the file, its registry columns gone), in one transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT row_number, first_row FROM (
+                SELECT row_number, min(row_number) OVER (PARTITION BY nik_digest) AS first_row
+                  FROM members_importrow WHERE batch_id = %s AND status = 'valid'
+            ) rows WHERE row_number > first_row
+            """,
+            [batch.pk],
+        )
+        repeated = dict(cursor.fetchall())
+    if not repeated:
+        return
+    cells = {number: cells for number, cells in rows() if number in repeated}
+    staged = [
+        _not_stored(
+            batch.pk,
+            number,
+            ImportRow.Status.DUPLICATE_FILE,
+            [_repeated_message(first)],
+            cells[number],
+            first,
+        )
+        for number, first in sorted(repeated.items())
+    ]
+    with transaction.atomic():
+        ImportRow.objects.filter(
+            batch=batch, row_number__in=list(repeated), status=ImportRow.Status.VALID
+        ).delete()
+        _copy_rows(staged)
 
 
 def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
@@ -838,7 +973,8 @@ def _finish_check(job: Job, batch: ImportBatch, actor: Any) -> None:
             _delete(report)
         rows = sum(counts.values())
         Job.objects.filter(pk=job.pk).update(total=rows, done=rows)
-        jobs.job_succeed(job_id=job.pk, result={**job.result, "counts": counts})
+        staged = Job.objects.get(pk=job.pk).result  # the chunks done, as recorded by the parts
+        jobs.job_succeed(job_id=job.pk, result={**staged, "counts": counts})
 
 
 def _report_rows(batch: ImportBatch) -> Iterator[list[str]]:

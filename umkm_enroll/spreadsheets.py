@@ -322,40 +322,50 @@ def parse_date(value: Any) -> date:
     raise CellError("unreadable")
 
 
+class XlsxSheet:
+    """The first sheet of a workbook, parsed once with calamine (about 1 s for 150,000 rows where openpyxl
+    takes 14 s). Its rows can be read more than once, and in processes forked after the parse (which
+    share the parsed sheet)."""
+
+    def __init__(self, content: bytes, *, max_columns: int = MAX_COLUMNS) -> None:
+        import python_calamine
+
+        check_xlsx(content)
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+            if not workbook.sheet_names:
+                raise SpreadsheetError(_("The workbook has no sheet with data."))
+            self._sheet = workbook.get_sheet_by_index(0)
+            # calamine's rows begin at the sheet's first used column: padded back, a cell's index is its
+            # column in Excel (A = 0), as with openpyxl and `xlsx_head`.
+            start = self._sheet.start
+            self._padding: list[Any] = [""] * (start[1] if start else 0)
+        except SpreadsheetError:
+            raise
+        except Exception as error:
+            raise SpreadsheetError(
+                _("The workbook cannot be read: open it in Excel and save it again as .xlsx or .csv.")
+            ) from error
+        self._max_columns = max_columns
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """The rows as the values Excel last saved (a formula gives its saved result), numbered as in
+        Excel. Cells come as str ("" when empty), float, int, bool, date, datetime, time or timedelta."""
+        padding, width = self._padding, self._max_columns
+        number = 0
+        try:
+            for number, row in enumerate(self._sheet.iter_rows(), start=1):
+                yield number, (padding + row)[:width] if padding else row[:width]
+        except Exception as error:
+            raise SpreadsheetError(
+                _("Row %(row)s of the workbook cannot be read: open it in Excel and save it again.")
+                % {"row": number + 1}
+            ) from error
+
+
 def xlsx_values(content: bytes, *, max_columns: int = MAX_COLUMNS) -> Iterator[tuple[int, list[Any]]]:
-    """The rows of the first sheet as the values Excel last saved (a formula gives its saved result),
-    numbered as in Excel, read with calamine: about 1 s for 150,000 rows where openpyxl takes 14 s.
-
-    Cells come as str ("" when empty), float, int, bool, date, datetime, time or timedelta.
-    """
-    import python_calamine
-
-    check_xlsx(content)
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        if not workbook.sheet_names:
-            raise SpreadsheetError(_("The workbook has no sheet with data."))
-        sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.iter_rows()
-        # calamine's rows begin at the sheet's first used column: padded back, a cell's index is its
-        # column in Excel (A = 0), as with openpyxl and `xlsx_head`.
-        start = sheet.start
-        padding = [""] * (start[1] if start else 0)
-    except SpreadsheetError:
-        raise
-    except Exception as error:
-        raise SpreadsheetError(
-            _("The workbook cannot be read: open it in Excel and save it again as .xlsx or .csv.")
-        ) from error
-    number = 0
-    try:
-        for number, row in enumerate(rows, start=1):
-            yield number, (padding + row)[:max_columns] if padding else row[:max_columns]
-    except Exception as error:
-        raise SpreadsheetError(
-            _("Row %(row)s of the workbook cannot be read: open it in Excel and save it again.")
-            % {"row": number + 1}
-        ) from error
+    """The rows of the first sheet (`XlsxSheet.rows`), the workbook checked and parsed on the first row."""
+    yield from XlsxSheet(content, max_columns=max_columns).rows()
 
 
 # --- Writing --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.factories import OfficeFactory, UserFactory, make_member, make_progra
 from umkm_enroll import spreadsheets
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.audit.models import AuditEntry
+from umkm_enroll.jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +195,92 @@ def test_the_check_counts_valid_invalid_repeated_and_registered_rows(operator, m
     invalid = ImportRow.objects.filter(batch=batch, status="invalid").order_by("row_number")
     columns = [row.problems[0].split(":")[0] for row in invalid]
     assert columns == ["NIK", "Tgl Lahir", "Desa/Kelurahan"]
+
+
+def _outcome(batch: ImportBatch) -> list[tuple[int, str, int | None, list[str], list[str] | None]]:
+    return list(
+        ImportRow.objects.filter(batch=batch)
+        .order_by("row_number")
+        .values_list("row_number", "status", "first_row", "problems", "cells")
+    )
+
+
+def _with_repeats(mataram: list[Place]) -> list[list[Any]]:
+    """23 rows, chunks of 5: row 2's NIK again in chunks 2 and 4, row 8's (chunk 1) again in chunk 3."""
+    rows, _bad = people_rows(23, mataram, bad_share=0, seed=5)
+    # The same people again (as another programme wrote them: other names).
+    rows[12] = [*rows[1][:2], "Nama Kedua", *rows[1][3:]]
+    rows[21] = [*rows[1][:2], "Nama Ketiga", *rows[1][3:]]
+    rows[17] = [*rows[7][:2], "Nama Lain", *rows[7][3:]]
+    rows[9][4] = "31/02/1980"  # and a bad row
+    return rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_check_their_chunks_and_a_nik_repeated_across_them_is_found(operator, mataram, settings):
+    """The check forked into two processes (each a chunk at a time, in turns) gives the same rows, counts
+    and messages as one process, with each repeated NIK pointing at its first row and kept as written."""
+    settings.IMPORT_CHUNK_ROWS = 5
+    content = write_xlsx(_with_repeats(mataram))
+    settings.IMPORT_CHECK_PROCESSES = 1
+    alone = check(upload(operator, content), operator)
+    settings.IMPORT_CHECK_PROCESSES = 2
+    forked = check(upload(operator, content, again=True), operator)
+
+    counts = (forked.rows_total, forked.rows_valid, forked.rows_invalid, forked.rows_duplicate_file)
+    assert counts == (23, 19, 1, 3)
+    assert counts == (alone.rows_total, alone.rows_valid, alone.rows_invalid, alone.rows_duplicate_file)
+    assert _outcome(forked) == _outcome(alone)
+    repeated = {row[0]: row for row in _outcome(forked) if row[1] == "dup_file"}
+    header = forked.header_row
+    assert {number: row[2] for number, row in repeated.items()} == {
+        header + 13: header + 2,
+        header + 22: header + 2,
+        header + 18: header + 8,
+    }
+    assert f"baris {header + 2}" in repeated[header + 13][3][0]
+    # The report gives the row back as written: its NIK and name.
+    kept = repeated[header + 18][4]
+    assert kept is not None
+    assert kept[1] == _with_repeats(mataram)[17][1]
+    assert kept[2] == _with_repeats(mataram)[17][2]
+    stored = ImportRow.objects.get(batch=forked, row_number=header + 18)
+    assert stored.nik_ciphertext is None
+    assert stored.nik_digest == ""
+    job = Job.objects.get(pk=forked.check_job_id)
+    assert sorted(job.result["done"]) == [0, 1, 2, 3, 4]
+    assert (job.done, job.total) == (23, 23)
+    assert job.result["forked_peak_kib"] > 0  # the second process's peak memory, for the benchmark
+
+
+def test_a_check_resumed_after_some_chunks_checks_only_the_others(operator, mataram, settings):
+    """The chunks an earlier run staged (recorded done with them) are not read again; the result is the
+    same as one run's."""
+    settings.IMPORT_CHUNK_ROWS = 5
+    content = write_xlsx(_with_repeats(mataram))
+    whole = check(upload(operator, content), operator)
+
+    batch = upload(operator, content, again=True)
+    job = imports.import_confirm(batch=batch, mapping=batch.mapping, defaults={}, actor=operator)
+    batch.refresh_from_db()
+    reader = imports.RowReader(
+        batch.mapping,
+        {name: batch.headers[index] for name, index in batch.mapping.items()},
+        imports.build_catalog(batch, operator, timezone.localdate()),
+    )
+    rows = imports._source(batch).reread()
+    # An earlier run staged the chunks 1 and 3 (the second of two processes) and was stopped.
+    assert imports._check_part(job.pk, batch, reader, rows, frozenset(), 1, 2) == 23
+    job.refresh_from_db()
+    assert (sorted(job.result["done"]), job.done) == ([1, 3], 10)
+    imports._commit_check_chunk(job.pk, 1, [])  # a chunk found done is not staged again
+    imports.import_check_run(job.pk)
+    batch.refresh_from_db()
+    job.refresh_from_db()
+    assert sorted(job.result["done"]) == [0, 1, 2, 3, 4]
+    assert ImportRow.objects.filter(batch=batch).count() == 23
+    assert [row[1:4] for row in _outcome(batch)] == [row[1:4] for row in _outcome(whole)]
+    assert (batch.rows_valid, batch.rows_duplicate_file) == (whole.rows_valid, whole.rows_duplicate_file)
 
 
 def test_possible_duplicates_by_name_and_birth_date_or_by_phone(operator, mataram):
