@@ -5,16 +5,17 @@
    is found among the first rows by the names people write, the office's earlier choices first. The same
    file uploaded again by the office is recognised (`SameFile`).
 2. `import_confirm` records the columns the operator confirmed (remembered for the office) and starts the
-   check, a Job (`import_check_run`): every row is read with members/import_rules.py, the NIK encrypted as
-   in the registry, and the rows are copied (COPY) into ImportRow a chunk per transaction with the job's
-   cursor, so a killed worker resumes after the last committed chunk. Then, set-based: NIKs already in the
-   registry (anywhere: a person outside the user's area is only said to be registered elsewhere), possible
+   check, a Job (`import_check_run`): the file is parsed once and the job forks into processes that read
+   every other chunk of rows with members/import_rules.py, encrypt the NIKs as in the registry and copy
+   (COPY) each chunk into ImportRow in the transaction that records it done, so a killed worker resumes
+   with the chunks not done. Then, set-based: NIKs repeated in the file, NIKs already in the registry
+   (anywhere: a person outside the user's area is only said to be registered elsewhere), possible
    duplicates (same name and birth date, or same phone), the counts, and the error report (the operator's
    own columns, only the rows to fix, with a column saying per row the field, the problem and the fix).
 3. `import_commit` starts the commit Job (`import_commit_run`): the valid rows go into the registry with
    one INSERT ... SELECT per chunk (ON CONFLICT on the NIK digest: a person is never stored twice, even
    when a chunk is redone or someone registered the NIK meanwhile), with their audit entries and, when
-   asked, their submitted enrollments, the job's cursor committed in the same transaction.
+   asked, their submitted enrollments, each chunk recorded done in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import uuid
 from collections import deque
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -546,7 +548,7 @@ def _staged(batch_id: int, checked: list[tuple[int, Any, list[Any]]]) -> list[tu
         else:
             problems = [str(problem) for problem in result.problems]
             staged.append(_not_stored(batch_id, number, ImportRow.Status.INVALID, problems, cells, None))
-    results = [checked[position][1] for position, _digest in valid]
+    results = [checked[position][1] for position, _key in valid]
     niks = box.encrypt_many([result.nik for result in results], purpose=NIK_PURPOSE)
     with_kk = [k for k, result in enumerate(results) if result.kk]
     kks = dict(
@@ -637,7 +639,7 @@ def _batch_of(job: Job) -> ImportBatch:
 
 
 def import_check_run(job_id: int) -> None:
-    """The body of the check Job: resumable after the last committed chunk."""
+    """The body of the check Job: resumable with the chunks not yet done."""
     if not jobs.job_start(job_id=job_id):
         return
     job = Job.objects.get(pk=job_id)
@@ -666,10 +668,11 @@ Rows = Callable[[], Iterator[tuple[int, list[Any]]]]
 
 
 def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
-    """The chunks of the list (chunk k: the non-empty data rows k * IMPORT_CHUNK_ROWS onwards) checked by
-    IMPORT_CHECK_PROCESSES processes forked after the workbook is parsed (the rules are Python: one core
-    each), each chunk staged and recorded done in one transaction; a run of the job does the chunks not
-    yet done. Then the NIKs repeated in the file, and the set-based part of the check."""
+    """The chunks of the list (chunk k: the non-empty data rows k * size onwards, the size fixed on the
+    job's first run) checked by IMPORT_CHECK_PROCESSES processes forked after the workbook is parsed (the
+    rules are Python: a core each), each chunk staged and recorded done in one transaction; a run of the
+    job does the chunks not yet done. Then the NIKs repeated in the file, and the set-based part."""
+    size, done = _chunking(job.pk, batch)
     rows = _source(batch).reread()
     catalog = build_catalog(batch, actor, timezone.localdate())
     catalog.employers = _employers(batch, actor, rows)
@@ -678,10 +681,9 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
         {name: str(batch.headers[int(index)]) for name, index in batch.mapping.items()},
         catalog,
     )
-    done = frozenset(int(index) for index in job.result.get("done", []))
     parts = check_processes()
     counted, forked_peak = _in_processes(
-        lambda part: _check_part(job.pk, batch, reader, rows, done, part, parts), parts
+        lambda part: _check_part(job.pk, batch, reader, rows, size, done, part, parts), parts
     )
     if forked_peak:
         with transaction.atomic():
@@ -702,18 +704,34 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
     _finish_check(job, batch, actor)
 
 
+@transaction.atomic
+def _chunking(job_id: int, batch: ImportBatch) -> tuple[int, frozenset[int]]:
+    """The job's chunk size and the chunks done. The size is fixed on the job's first run (under its row
+    lock): a run with another IMPORT_CHUNK_ROWS still cuts the list as the first did. A job begun by an
+    older version (which kept a row cursor instead) starts afresh, its staged rows deleted."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if "chunk_rows" not in job.result:
+        ImportRow.objects.filter(batch=batch).delete()
+        job.result = {"chunk_rows": chunk_rows(), "done": [], "rows": 0}
+        job.done = 0
+        job.save(update_fields=["result", "done"])
+    return int(job.result["chunk_rows"]), frozenset(int(index) for index in job.result["done"])
+
+
 def _check_part(
     job_id: int,
     batch: ImportBatch,
     reader: RowReader,
     rows: Rows,
+    size: int,
     done: frozenset[int],
     part: int,
     parts: int,
 ) -> int:
-    """Check and stage the chunks k with k % parts == part that are not done; returns the number of
-    non-empty data rows of the file (reading stops at the first row over the limit)."""
-    size, limit = chunk_rows(), max_rows()
+    """Check and stage the chunks k (of `size` non-empty data rows) with k % parts == part that are not
+    done; returns the number of non-empty data rows of the file (reading stops at the first row over the
+    limit)."""
+    limit = max_rows()
     counted = 0
     current = -1
     pending: list[tuple[int, Any, list[Any]]] = []
@@ -740,59 +758,87 @@ def _check_part(
 def _in_processes(work: Callable[[int], int], parts: int) -> tuple[int, int]:
     """work(part) for each part, part 0 here and the others in processes forked from this one (the parsed
     file and the rules' catalog are shared with them); returns work(0)'s result and the forked processes'
-    peak memory (KiB, 0 when none was forked). A part that fails fails
-    the whole (a lost database connection as OperationalError, so that the task retries); when this
-    process dies, the forked ones die with it. Inside a transaction (the tests' in-process runs) other
-    connections could not see its rows: the parts then run here in turn."""
-    from django.db import OperationalError, connections
+    peak memory (KiB, 0 when none was forked). A part that fails fails the whole, with a database error
+    when it had one (so that the task retries, or fails the job, as for an error here). The forked
+    processes die with this one (Linux's parent-death signal; elsewhere the parts run here in turn, as
+    inside a transaction, the tests' in-process runs, where other connections could not see its rows)."""
+    from django.db import DatabaseError, OperationalError, connections
 
-    if parts <= 1 or connection.in_atomic_block:
+    if parts <= 1 or connection.in_atomic_block or not sys.platform.startswith("linux"):
         results = [work(part) for part in range(parts)]
         return results[0], 0
     connections.close_all()  # each process opens its own (a shared socket would mix their messages)
     parent = os.getpid()
-    children = []
-    for part in range(1, parts):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - measured through the worker tests
-            code = 1
-            try:
-                _die_with(parent)
-                work(part)
-                code = 0
-            except OperationalError:
-                logger.exception("import check part %s lost its database", part)
-                code = 3
-            except BaseException:
-                logger.exception("import check part %s failed", part)
-            finally:
-                connections.close_all()
-                os._exit(code)
-        children.append(pid)
+    children: list[int] = []
+    ended: list[tuple[int, int, Any]] = []
     try:
+        for part in range(1, parts):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - measured through the worker tests
+                _forked(work, part, parent)
+            children.append(pid)
         result = work(0)
     except BaseException:
-        for pid in children:
-            os.kill(pid, signal.SIGKILL)
+        _kill(children)
         raise
-    finally:
+    try:
         ended = [os.wait4(pid, 0) for pid in children]
+    except BaseException:
+        _kill(children)
+        raise
     codes = [os.waitstatus_to_exitcode(status) for _pid, status, _usage in ended]
-    if 3 in codes:
+    if FORKED_LOST_DATABASE in codes:
         raise OperationalError("a part of the import check lost its database connection")
+    if FORKED_DATABASE_ERROR in codes:
+        raise DatabaseError("a part of the import check had a database error")
     if any(codes):
         raise RuntimeError(f"a part of the import check failed (exit codes {codes})")
     return result, max(usage.ru_maxrss for _pid, _status, usage in ended)
 
 
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this (forked) process when its parent dies (Linux: PR_SET_PDEATHSIG)."""
+FORKED_LOST_DATABASE = 3
+FORKED_DATABASE_ERROR = 4
+PR_SET_PDEATHSIG = 1
+
+
+def _forked(work: Callable[[int], int], part: int, parent: int) -> NoReturn:  # pragma: no cover
+    """The body of a forked process: its part, then os._exit with a code saying how it ended. It never
+    returns into the code of the process it was forked from (the Celery pool's loop)."""
     import ctypes
 
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: the parent's kill takes its group
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
+    from django.db import DatabaseError, InterfaceError, OperationalError, connections
+
+    code = 1
+    try:
+        # The pool process's handlers (a SIGTERM raising SystemExit, a soft time limit) are not ours.
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1):
+            signal.signal(number, signal.SIG_DFL)
+        if ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0 or os.getppid() != parent:
+            raise RuntimeError("not tied to its parent, or the parent is gone already")
+        work(part)
+        code = 0
+    except (OperationalError, InterfaceError):
+        logger.exception("import check part %s lost its database", part)
+        code = FORKED_LOST_DATABASE
+    except DatabaseError:
+        logger.exception("import check part %s had a database error", part)
+        code = FORKED_DATABASE_ERROR
+    except BaseException:
+        logger.exception("import check part %s failed", part)
+    finally:
+        with contextlib.suppress(BaseException):
+            connections.close_all()
+        os._exit(code)
+
+
+def _kill(pids: list[int]) -> None:
+    """SIGKILL the forked processes and reap them (errors ignored: they may be gone already)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
 
 
 class _ChunkWriter:

@@ -84,6 +84,8 @@ CARD_BATCH_KEEP_DAYS = env_int("CARD_BATCH_KEEP_DAYS", 14)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 10_000)
+# Processes checking a list's chunks (forked by the check job after parsing the file; the rules are Python).
+IMPORT_CHECK_PROCESSES = env_int("IMPORT_CHECK_PROCESSES", 2)
 # Chunks of a commit stored at once, each by a thread with its own database connection.
 IMPORT_COMMIT_THREADS = env_int("IMPORT_COMMIT_THREADS", 2)
 IMPORT_KEEP_DAYS = env_int("IMPORT_KEEP_DAYS", 14)

@@ -149,10 +149,10 @@ def test_a_postgres_restart_mid_job_leaves_the_import_to_finish_with_exactly_the
         with _postgres_restarting() as terminated:
             assert terminated >= 1
             stopped_at = _in_the_middle(check_job, ROWS)
-            # Whole chunks only: the chunk in flight was rolled back with its cursor.
+            # Whole chunks only: the chunks in flight were rolled back with their "done" records.
             assert ImportRow.objects.filter(batch=batch).count() == stopped_at
             time.sleep(3)  # the task's retries meanwhile find the database closed
-    # No beat: the task's own retry (members/tasks.py) resumes the job at its cursor.
+    # No beat: the task's own retry (members/tasks.py) resumes the job with the chunks not done.
     _finished(check_job, beat=False)
     if phase == "commit":
         assert check_job.attempts == 1

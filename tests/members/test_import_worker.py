@@ -74,7 +74,7 @@ def test_a_killed_worker_leaves_the_import_to_finish_with_exactly_the_expected_p
     first = celery_worker_process(extra_env=env)
     stopped_at = _caught_in_the_middle(check_job, first, ROWS)
     staged = ImportRow.objects.filter(batch=batch).count()
-    # Whole chunks only: the chunk in progress was rolled back with its cursor.
+    # Whole chunks only: the chunks in progress were rolled back with their "done" records.
     assert staged == stopped_at
     assert staged % int(CHUNK) == 0
     _resumed(check_job, celery_worker_process, env)

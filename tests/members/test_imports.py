@@ -254,13 +254,13 @@ def test_processes_check_their_chunks_and_a_nik_repeated_across_them_is_found(op
     assert job.result["forked_peak_kib"] > 0  # the second process's peak memory, for the benchmark
 
 
-def test_a_check_resumed_after_some_chunks_checks_only_the_others(operator, mataram, settings):
-    """The chunks an earlier run staged (recorded done with them) are not read again; the result is the
-    same as one run's."""
-    settings.IMPORT_CHUNK_ROWS = 5
+def _checked_and_confirmed_again(
+    operator: Any, mataram: list[Place]
+) -> tuple[ImportBatch, ImportBatch, Any, Any]:
+    """The list with repeats checked whole, and uploaded again with its check confirmed but not run (the
+    job, and a reader of the rows as the job's would be)."""
     content = write_xlsx(_with_repeats(mataram))
     whole = check(upload(operator, content), operator)
-
     batch = upload(operator, content, again=True)
     job = imports.import_confirm(batch=batch, mapping=batch.mapping, defaults={}, actor=operator)
     batch.refresh_from_db()
@@ -269,12 +269,24 @@ def test_a_check_resumed_after_some_chunks_checks_only_the_others(operator, mata
         {name: batch.headers[index] for name, index in batch.mapping.items()},
         imports.build_catalog(batch, operator, timezone.localdate()),
     )
+    return whole, batch, job, reader
+
+
+def test_a_check_resumed_after_some_chunks_checks_only_the_others(operator, mataram, settings):
+    """The chunks an earlier run staged (recorded done with them) are not read again; the result is the
+    same as one run's."""
+    settings.IMPORT_CHUNK_ROWS = 5
+    whole, batch, job, reader = _checked_and_confirmed_again(operator, mataram)
     rows = imports._source(batch).reread()
     # An earlier run staged the chunks 1 and 3 (the second of two processes) and was stopped.
-    assert imports._check_part(job.pk, batch, reader, rows, frozenset(), 1, 2) == 23
+    size, done = imports._chunking(job.pk, batch)
+    assert (size, done) == (5, frozenset())
+    assert imports._check_part(job.pk, batch, reader, rows, size, done, 1, 2) == 23
     job.refresh_from_db()
     assert (sorted(job.result["done"]), job.done) == ([1, 3], 10)
     imports._commit_check_chunk(job.pk, 1, [])  # a chunk found done is not staged again
+    # The next run cuts the list as the first did, whatever IMPORT_CHUNK_ROWS says now.
+    settings.IMPORT_CHUNK_ROWS = 20
     imports.import_check_run(job.pk)
     batch.refresh_from_db()
     job.refresh_from_db()
@@ -282,6 +294,24 @@ def test_a_check_resumed_after_some_chunks_checks_only_the_others(operator, mata
     assert ImportRow.objects.filter(batch=batch).count() == 23
     assert [row[1:4] for row in _outcome(batch)] == [row[1:4] for row in _outcome(whole)]
     assert (batch.rows_valid, batch.rows_duplicate_file) == (whole.rows_valid, whole.rows_duplicate_file)
+
+
+def test_a_check_begun_by_the_older_version_with_a_cursor_starts_afresh(operator, mataram, settings):
+    """A check job an older version began (its progress a row cursor, its rows staged up to it) is done
+    again from the start when a new worker picks it up: no row staged twice, none missing."""
+    settings.IMPORT_CHUNK_ROWS = 5
+    whole, batch, job, reader = _checked_and_confirmed_again(operator, mataram)
+    imports._check_part(job.pk, batch, reader, imports._source(batch).reread(), 5, frozenset(), 1, 2)
+    staged = ImportRow.objects.filter(batch=batch).count()
+    assert staged == 10
+    job.refresh_from_db()
+    job.result = {"cursor": batch.header_row + staged, "rows": staged}  # as the older version left it
+    job.save(update_fields=["result"])
+    imports.import_check_run(job.pk)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.CHECKED
+    assert ImportRow.objects.filter(batch=batch).count() == 23
+    assert [row[1:4] for row in _outcome(batch)] == [row[1:4] for row in _outcome(whole)]
 
 
 def test_possible_duplicates_by_name_and_birth_date_or_by_phone(operator, mataram):

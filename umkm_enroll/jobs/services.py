@@ -50,8 +50,9 @@ def job_heartbeat(job: Job) -> None:
 def jobs_requeue_stale(*, older_than: timedelta | None = None) -> list[int]:
     """Queue again the jobs whose worker was lost: running with no sign of life, or never picked up.
 
-    Safe even when the old task is only slow: every task resumes from its job's committed cursor under a
-    row lock, so two runs of one job never do the same item twice."""
+    Safe even when the old task is only slow: every task resumes from what its job recorded done (a cursor
+    or the chunks done, committed with the work), so two runs of one job never store an item twice (at
+    worst one of them stops with a unique-key error on an item the other is storing, and retries)."""
     from umkm_enroll.celery import app
 
     if older_than is None:
