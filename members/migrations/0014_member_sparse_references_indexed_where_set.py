@@ -2,10 +2,14 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # The indexes are built and dropped CONCURRENTLY: registrations go on while a large registry is read.
+    atomic = False
+
     dependencies = [
         ("accounts", "0004_user_submissions_seen_at"),
         ("cooperatives", "0001_initial"),
@@ -76,22 +80,22 @@ class Migration(migrations.Migration):
             database_operations=[
                 migrations.RunSQL(
                     sql=[
-                        "DROP INDEX IF EXISTS members_member_cooperative_id_e3ad2a35",
-                        "DROP INDEX IF EXISTS members_member_employer_cooperative_id_aa8d9813",
-                        "DROP INDEX IF EXISTS members_member_employer_member_id_ae47dd80",
-                        "DROP INDEX IF EXISTS members_member_merged_into_id_ee42ca14",
+                        "DROP INDEX CONCURRENTLY IF EXISTS members_member_cooperative_id_e3ad2a35",
+                        "DROP INDEX CONCURRENTLY IF EXISTS members_member_employer_cooperative_id_aa8d9813",
+                        "DROP INDEX CONCURRENTLY IF EXISTS members_member_employer_member_id_ae47dd80",
+                        "DROP INDEX CONCURRENTLY IF EXISTS members_member_merged_into_id_ee42ca14",
                     ],
                     reverse_sql=[
-                        "CREATE INDEX members_member_cooperative_id_e3ad2a35 ON members_member (cooperative_id)",
-                        "CREATE INDEX members_member_employer_cooperative_id_aa8d9813"
+                        "CREATE INDEX CONCURRENTLY members_member_cooperative_id_e3ad2a35 ON members_member (cooperative_id)",
+                        "CREATE INDEX CONCURRENTLY members_member_employer_cooperative_id_aa8d9813"
                         " ON members_member (employer_cooperative_id)",
-                        "CREATE INDEX members_member_employer_member_id_ae47dd80 ON members_member (employer_member_id)",
-                        "CREATE INDEX members_member_merged_into_id_ee42ca14 ON members_member (merged_into_id)",
+                        "CREATE INDEX CONCURRENTLY members_member_employer_member_id_ae47dd80 ON members_member (employer_member_id)",
+                        "CREATE INDEX CONCURRENTLY members_member_merged_into_id_ee42ca14 ON members_member (merged_into_id)",
                     ],
                 ),
             ],
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="member",
             index=models.Index(
                 condition=models.Q(("cooperative__isnull", False)),
@@ -99,7 +103,7 @@ class Migration(migrations.Migration):
                 name="member_cooperative",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="member",
             index=models.Index(
                 condition=models.Q(("employer_member__isnull", False)),
@@ -107,7 +111,7 @@ class Migration(migrations.Migration):
                 name="member_employer_member",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="member",
             index=models.Index(
                 condition=models.Q(("employer_cooperative__isnull", False)),
@@ -115,7 +119,7 @@ class Migration(migrations.Migration):
                 name="member_employer_cooperative",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="member",
             index=models.Index(
                 condition=models.Q(("merged_into__isnull", False)),
