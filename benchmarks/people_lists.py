@@ -221,11 +221,13 @@ def write_xlsx(
         for index in range(max(len(header), *(len(row) for row in rows)) if rows else len(header))
     ]
     strings: dict[str, int] = {}
+    references = 0
     out = io.StringIO()
     out.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
     out.write('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
 
     def write_row(number: int, cells: list) -> None:
+        nonlocal references
         out.write(f'<row r="{number}">')
         for letter, value in zip(letters, cells, strict=False):
             if value is None or value == "":
@@ -234,6 +236,7 @@ def write_xlsx(
                 out.write(f'<c r="{letter}{number}"><v>{value}</v></c>')
             else:
                 text = str(value)
+                references += 1
                 index = strings.get(text)
                 if index is None:
                     index = strings[text] = len(strings)
@@ -280,7 +283,7 @@ def write_xlsx(
         table = io.StringIO()
         table.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
         table.write(
-            f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+            f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{references}" '
             f'uniqueCount="{len(strings)}">'
         )
         for text in strings:

@@ -299,7 +299,8 @@ def _region_issue(province_code: str, regency_code: str, regions: RegionCatalog)
     return _error("regency_unknown", code=regency_code)
 
 
-# A list of 150,000 people repeats its birth dates: each DDMMYY is read once (the results are immutable).
+# A list of 150,000 people repeats its birth dates: each DDMMYY is read once. The results are shared:
+# nothing may change them (an Issue's params are only read, by nik_messages).
 @lru_cache(maxsize=1 << 16)
 def _birth(digits: str, today: date) -> tuple[date | None, Sex | None, Issue | None]:
     """Read DDMMYY (day + 40 for women) with the century rule described in the module docstring."""
