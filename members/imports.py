@@ -681,7 +681,7 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
         {name: str(batch.headers[int(index)]) for name, index in batch.mapping.items()},
         catalog,
     )
-    parts = check_processes()
+    parts = check_processes() if _row_estimate(batch) > size else 1  # one chunk: nothing to share
     counted, forked_peak = _in_processes(
         lambda part: _check_part(job.pk, batch, reader, rows, size, done, part, parts), parts
     )
