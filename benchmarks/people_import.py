@@ -23,6 +23,7 @@ import argparse
 import io
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -122,6 +123,49 @@ def plain_copy(batch_id: int) -> tuple[float, int]:
     return seconds, count
 
 
+def descendants(root: int) -> list[int]:
+    """`root` and every process under it (the worker, its pool child and the check's forked part)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found = [root]
+    for pid in found:
+        found.extend(child for child, parent in parents.items() if parent == pid)
+    return found
+
+
+class MemorySampler(threading.Thread):
+    """The worker's memory, sampled every 0.1 s: the peak of the sum of the proportional set sizes (PSS:
+    pages shared after a fork counted once in all, not once per process) of all its processes, and of the
+    job's (the pool child and the check's forked part, without the worker's main process)."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak_kib = self.job_peak_kib = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            sizes = {pid: pss_kib(pid) for pid in descendants(self.root)}
+            self.peak_kib = max(self.peak_kib, sum(sizes.values()))
+            self.job_peak_kib = max(self.job_peak_kib, sum(sizes.values()) - sizes.get(self.root, 0))
+            time.sleep(0.1)
+
+
+def pss_kib(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return sum(int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -159,6 +203,8 @@ def main() -> int:
     # With DEBUG off the worker's settings want a card signing key: the one this process derived.
     os.environ["CARD_SIGNING_KEY"] = settings.CARD_SIGNING_KEY
     worker = common.start_worker(debug=args.worker_debug)
+    sampler = MemorySampler(worker.pid)
+    sampler.start()
     try:
         probe = Job.objects.create(kind=Job.Kind.PING)
         ping.delay(probe.pk)
@@ -190,6 +236,7 @@ def main() -> int:
         finished = time.monotonic()
         peaks = {pid: common.memory_kib(pid) for pid in common.worker_pids(worker.pid)}
     finally:
+        sampler.running = False
         common.stop(worker)
 
     batch.refresh_from_db()
@@ -234,6 +281,8 @@ def main() -> int:
     print(f"  peak RSS, pool child (MiB)              {child_peak / 1024:>10.0f}")
     forked_peak = Job.objects.get(pk=check.pk).result.get("forked_peak_kib", 0)
     print(f"  peak RSS, forked check part (MiB)       {forked_peak / 1024:>10.0f}")
+    print(f"  peak PSS, the job's processes (MiB)     {sampler.job_peak_kib / 1024:>10.0f}")
+    print(f"  peak PSS, whole worker (MiB)            {sampler.peak_kib / 1024:>10.0f}")
 
     problems = []
     if batch.status != ImportBatch.Status.COMMITTED:
