@@ -127,9 +127,9 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     raise SystemExit(f"{what}: nothing after {timeout:.0f} s (see .data/bench-enrollments-worker.log)")
 
 
-def worker_pids(main: int) -> list[int]:
-    """The worker's main process and its pool children."""
-    pids = [main]
+def process_parents() -> dict[int, int]:
+    """pid -> parent pid of every process (read from /proc)."""
+    parents = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -137,9 +137,22 @@ def worker_pids(main: int) -> list[int]:
             except OSError:
                 continue
             # The parent pid is the second field after the parenthesised command name.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == main:
-                pids.append(int(entry.name))
-    return pids
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def worker_pids(main: int) -> list[int]:
+    """The worker's main process and its pool children."""
+    return [main, *(pid for pid, parent in process_parents().items() if parent == main)]
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process under it (a worker, its pool children and what they fork)."""
+    parents = process_parents()
+    found = [root]
+    for pid in found:
+        found.extend(child for child, parent in parents.items() if parent == pid)
+    return found
 
 
 def memory_kib(pid: int, field: str = "VmHWM") -> int:

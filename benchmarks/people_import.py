@@ -123,22 +123,6 @@ def plain_copy(batch_id: int) -> tuple[float, int]:
     return seconds, count
 
 
-def descendants(root: int) -> list[int]:
-    """`root` and every process under it (the worker, its pool child and the check's forked part)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found = [root]
-    for pid in found:
-        found.extend(child for child, parent in parents.items() if parent == pid)
-    return found
-
-
 class MemorySampler(threading.Thread):
     """The worker's memory, sampled every 0.1 s: the peak of the sum of the proportional set sizes (PSS:
     pages shared after a fork counted once in all, not once per process) of all its processes, and of the
@@ -152,7 +136,7 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while self.running:
-            sizes = {pid: pss_kib(pid) for pid in descendants(self.root)}
+            sizes = {pid: pss_kib(pid) for pid in common.descendants(self.root)}
             self.peak_kib = max(self.peak_kib, sum(sizes.values()))
             self.job_peak_kib = max(self.job_peak_kib, sum(sizes.values()) - sizes.get(self.root, 0))
             time.sleep(0.1)
