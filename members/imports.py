@@ -851,8 +851,8 @@ class _ChunkWriter:
         from concurrent.futures import ThreadPoolExecutor
 
         self.job_id = job_id
-        self.inline = connection.in_atomic_block
-        self.pool = None if self.inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+        inline = connection.in_atomic_block
+        self.pool = None if inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
         self.running: Any = None
 
     def __enter__(self) -> _ChunkWriter:
