@@ -6,4 +6,7 @@ class ContributionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import list_exports  # noqa: F401  (registers the exportable lists)
+        from . import (  # noqa: F401
+            invoicing,  # registers the invoice jobs' files with the exports' download and purge
+            list_exports,  # registers the exportable lists
+        )

@@ -11,7 +11,7 @@ Text is set in the PDF standard fonts (Helvetica): no font file to ship, and the
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -126,9 +126,16 @@ def _chunks(lines: Iterable[InvoiceLine], size: int) -> Iterator[list[InvoiceLin
         yield chunk
 
 
-def render_invoice(invoice: Invoice, *, invariant: bool = False, compress: bool = True) -> bytes:
+def render_invoice(
+    invoice: Invoice,
+    *,
+    invariant: bool = False,
+    compress: bool = True,
+    progress: Callable[[float], None] | None = None,
+) -> bytes:
     """The invoice as PDF bytes. `invariant` gives the same bytes for the same invoice (no creation
-    time, fixed document id); `compress=False` leaves page content readable, for tests."""
+    time, fixed document id); `compress=False` leaves page content readable, for tests. `progress` is
+    called with the share (0 to 1) of the document laid out so far."""
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["Normal"], fontName="Helvetica", fontSize=9, leading=11)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=colors.grey)
@@ -239,8 +246,24 @@ def render_invoice(invoice: Invoice, *, invariant: bool = False, compress: bool 
             small,
         ),
     ]
+    if progress is not None:
+        document.setProgressCallBack(_progress_of(progress))
     document.build(story, canvasmaker=_numbered_canvas(number=invoice.number, heading=heading))
     return buffer.getvalue()
+
+
+def _progress_of(progress: Callable[[float], None]) -> Callable[[str, int], None]:
+    """ReportLab's progress events (the story's size once, then the flowables laid out) as a share."""
+    size = 0
+
+    def callback(kind: str, value: int) -> None:
+        nonlocal size
+        if kind == "SIZE_EST":
+            size = value
+        elif kind == "PROGRESS" and size:
+            progress(min(1.0, value / size))
+
+    return callback
 
 
 def _summary(invoice: Invoice) -> list[Any]:

@@ -42,3 +42,26 @@ def arrears_export(job_id: int) -> None:
     from umkm_enroll.exports.services import export_run
 
     export_run(job_id)
+
+
+@shared_task(name="contributions.sponsor_invoice", bind=True, max_retries=5)
+def sponsor_invoice(self, job_id: int) -> None:
+    """Make a sponsor invoice job's PDF. A database error retries it (it starts over); a file that cannot
+    be written fails the job with a reason."""
+    from django.db import DatabaseError
+    from django.utils.translation import gettext as _
+
+    from umkm_enroll.jobs import services as jobs
+
+    from . import invoicing
+
+    try:
+        invoicing.invoice_run(job_id)
+    except DatabaseError as error:
+        if self.request.retries >= self.max_retries:
+            jobs.job_fail(job_id=job_id, error=type(error).__name__)
+            raise
+        raise self.retry(exc=error, countdown=2**self.request.retries) from error
+    except OSError:
+        jobs.job_fail(job_id=job_id, error=_("The invoice file could not be written on the server."))
+        raise

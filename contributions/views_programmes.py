@@ -20,7 +20,6 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -39,11 +38,11 @@ from members.models import Enrollment, EnrollmentStatus, Payer
 from members.names import normalize_name
 from umkm_enroll.accounts.access import no_data, role_required, scoped
 from umkm_enroll.accounts.models import Role, User
-from umkm_enroll.audit.services import audit_record, history_of
+from umkm_enroll.audit.services import history_of
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
-from . import invoices
+from . import invoices, invoicing
 from .forms_programmes import MONTH_MESSAGE, ProgrammeForm, SponsorPaymentForm, parse_month
 from .models import Bill, Payment, SponsorProgramme
 from .payments import PaymentError, credit_held, payment_record
@@ -320,56 +319,34 @@ def _invoice_month(request: AppRequest, programme: SponsorProgramme) -> date | N
 @scoped(SponsorProgramme)
 @role_required(*INVOICE_READERS)
 def programme_invoice(request: AppRequest, pk: int) -> HttpResponse:
+    """The invoice of a month: the PDF itself when the month has few bills; for more, a page that has it
+    made in the background (POST) and offers the user's latest one still kept."""
     programme = _programme(request, pk)
     month = _invoice_month(request, programme)
     if month is None:
         return HttpResponseBadRequest(str(MONTH_MESSAGE), content_type="text/plain; charset=utf-8")
-    bills = Bill.objects.visible_to(request.user).filter(sponsor_programme=programme, month=month)
-    summary = bills.aggregate(
-        count=Count("pk"),
-        total=Coalesce(Sum("amount"), 0),
-        paid=Coalesce(Sum("paid"), 0),
-        due=Min("due_date"),
-    )
-    lines = (
-        invoices.InvoiceLine(name=name, nik_masked=nik, kpj=kpj, amount=amount)
-        for name, nik, kpj, amount in bills.order_by("enrollment__member__name_search", "pk")
-        .values_list(
-            "enrollment__member__full_name",
-            "enrollment__member__nik_masked",
-            "enrollment__member__kpj_number",
-            "amount",
+    bills = invoicing.bills_of(request.user, programme, month).count()
+    if bills > invoicing.direct_limit():
+        if request.method == "POST":
+            job = invoicing.invoice_job(actor=request.user, programme=programme, month=month, bills=bills)
+            return redirect("jobs:detail", pk=job.pk)
+        return render(
+            request,
+            "contributions/programme_invoice.html",
+            {
+                "programme": programme,
+                "month": month,
+                "bills": bills,
+                "latest": invoicing.latest_file_job(actor=request.user, programme=programme, month=month),
+            },
         )
-        .iterator(chunk_size=2000)
-    )
-    office = request.user.office
-    invoice = invoices.Invoice(
-        number=invoices.invoice_number(programme.pk, month),
-        sponsor=programme.sponsor,
-        programme=programme.name,
-        region=programme.regency.name if programme.regency else programme.province.name,
-        legal_basis=programme.legal_basis,
-        month=month,
-        issued_on=timezone.localdate(),
-        due_date=summary["due"],
-        sponsor_percent=programme.sponsor_percent,
-        count=summary["count"],
-        total=summary["total"],
-        paid=summary["paid"],
-        issuer=str(office) if office else "",
-        lines=lines,
-    )
-    pdf = invoices.render_invoice(invoice)
-    audit_record(
-        actor=request.user,
-        action="contributions.programme.invoice_downloaded",
-        target=programme,
-        changes={"month": (None, f"{month:%Y-%m}"), "bills": (None, summary["count"])},
-    )
+    pdf, _count = invoicing.invoice_pdf(actor=request.user, programme=programme, month=month)
+    return _pdf_response(pdf, invoices.invoice_filename(programme.pk, month))
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{invoices.invoice_filename(programme.pk, month)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -385,6 +385,9 @@ EXPORT_DIRECT_LIMIT = env_int("EXPORT_DIRECT_LIMIT", 5_000)
 EXPORT_CHUNK = env_int("EXPORT_CHUNK", 5_000)
 EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 1_000_000)
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+# A sponsor's invoice of up to INVOICE_DIRECT_LIMIT bills is answered at once (ReportLab sets about 7,000
+# lines a second); a larger one is made by a job, its PDF kept as the exports are.
+INVOICE_DIRECT_LIMIT = env_int("INVOICE_DIRECT_LIMIT", 5_000)
 # A running job without a sign of life for this long is considered lost and queued again.
 JOB_STALE_AFTER_SECONDS = env_int("JOB_STALE_AFTER_SECONDS", 120)
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(

@@ -3,24 +3,30 @@ creating and editing a programme, the monthly invoice PDF, and the totals of an 
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from contributions import invoicing
 from contributions.billing import bills_insert
 from contributions.invoices import Invoice, InvoiceLine, invoice_number, render_invoice
 from contributions.models import Allocation, Bill, Payment, SponsorProgramme
 from contributions.programmes import ProgrammeError, programme_create
 from members.models import Enrollment
+from tests.conftest import wait_until
 from tests.factories import OfficeFactory, UserFactory, make_member, make_programme, nik_for
 from tests.helpers import login_verified
 from umkm_enroll.accounts.models import Office, Role, User
 from umkm_enroll.audit.models import AuditEntry
+from umkm_enroll.exports import services as exports
+from umkm_enroll.jobs.models import Job
 
 MATARAM = "52.71"
 LOMBOK_BARAT = "52.01"
@@ -434,6 +440,115 @@ def test_the_invoice_is_a_pdf_of_the_latest_month_with_pages_for_many_participan
     assert january["Content-Disposition"].endswith('-2026-01.pdf"')
     bad = client.get(reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "Januari"})
     assert bad.status_code == 400
+
+
+def invoice_programme(people: int) -> SponsorProgramme:
+    programme = make_programme("52", regency_id=MATARAM, name="Program Besar")
+    bills_insert(
+        Bill(
+            enrollment=participant(programme, name=f"Peserta {n:03d}"),
+            month=FEB,
+            payer="sponsor",
+            sponsor_programme=programme,
+            amount=11_800,
+            due_date=FEB.replace(day=15),
+        )
+        for n in range(people)
+    )
+    return programme
+
+
+def test_a_large_invoice_is_made_by_a_job_and_downloaded_by_its_maker_only(db, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.INVOICE_DIRECT_LIMIT = 10
+    programme = invoice_programme(25)
+    finance = user_in(MATARAM, Role.FINANCE)
+    client = client_for(finance)
+    url = reverse("contributions:programme_invoice", args=[programme.pk])
+
+    page = client.get(url, {"bulan": "2026-02"})
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert 'data-testid="invoice-make"' in page.content.decode()
+    assert not Job.objects.exists()  # a GET asks for nothing
+    response = client.post(f"{url}?bulan=2026-02")
+    job = Job.objects.get(kind=Job.Kind.SPONSOR_INVOICE)
+    assert response["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert client.post(f"{url}?bulan=2026-02")["Location"] == response["Location"]  # the same job again
+    assert Job.objects.filter(kind=Job.Kind.SPONSOR_INVOICE).count() == 1
+    assert set(job.params) == {"programme", "month", "issued_on", "language", "name"}
+    assert "Peserta" not in json.dumps(job.params)
+
+    invoicing.invoice_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (job.done, job.total, job.result["bills"]) == (25, 25, 25)
+    path = tmp_path / "exports" / job.result["file"]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert job.result["download_url"] in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+    downloaded = client.get(job.result["download_url"])
+    assert downloaded["Content-Type"] == "application/pdf"
+    pdf = downloaded.getvalue()
+    assert pdf.startswith(b"%PDF-")
+    assert f'filename="tagihan-program-{programme.pk}-2026-02.pdf"' in downloaded["Content-Disposition"]
+    entry = AuditEntry.objects.get(action="contributions.programme.invoice_downloaded")
+    assert (entry.actor, entry.object_id) == (finance, str(programme.pk))
+    assert entry.changes == {"month": [None, "2026-02"], "bills": [None, 25]}
+    # The same invoice made at once has the same pages.
+    settings.INVOICE_DIRECT_LIMIT = 100
+    assert page_count(client.get(url, {"bulan": "2026-02"}).content) == page_count(pdf)
+    settings.INVOICE_DIRECT_LIMIT = 10
+    # The invoice page offers the file kept.
+    assert job.result["download_url"] in client.get(url, {"bulan": "2026-02"}).content.decode()
+
+    # A colleague of the same office sees no file: only its maker downloads it.
+    colleague = client_for(user_in(MATARAM, Role.FINANCE)).get(job.result["download_url"])
+    assert colleague["Content-Type"].startswith("text/html")
+    assert b"%PDF" not in colleague.content
+
+    # Deleted with the exports after EXPORT_KEEP_DAYS: the page then says so and offers to ask again.
+    assert exports.exports_purge(now=timezone.now() + timedelta(days=settings.EXPORT_KEEP_DAYS + 1)) == 1
+    assert not path.exists()
+    gone = client.get(job.result["download_url"]).content.decode()
+    assert f"{url}?bulan=2026-02" in gone
+    assert job.result["download_url"] not in client.get(url, {"bulan": "2026-02"}).content.decode()
+
+
+def test_an_invoice_job_of_a_programme_out_of_the_makers_area_fails(db, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.INVOICE_DIRECT_LIMIT = 1
+    programme = invoice_programme(3)
+    finance = user_in(MATARAM, Role.FINANCE)
+    client_for(finance).post(reverse("contributions:programme_invoice", args=[programme.pk]))
+    job = Job.objects.get(kind=Job.Kind.SPONSOR_INVOICE)
+    finance.office = OfficeFactory.diskop_regency(MANADO)
+    finance.save()
+    invoicing.invoice_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert not (tmp_path / "exports").exists() or not any((tmp_path / "exports").iterdir())
+
+
+@pytest.mark.worker
+def test_a_large_invoice_is_made_by_a_real_worker(celery_worker_process, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.INVOICE_DIRECT_LIMIT = 100
+    programme = invoice_programme(450)
+    client = client_for(user_in(MATARAM, Role.FINANCE))
+    client.post(reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "2026-02"})
+    job = Job.objects.get(kind=Job.Kind.SPONSOR_INVOICE)
+    celery_worker_process(extra_env={"DATA_DIR": str(tmp_path), "INVOICE_DIRECT_LIMIT": "100"})
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_until(finished, timeout=120, interval=0.2)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (job.done, job.attempts) == (450, 1)
+    pdf = client.get(job.result["download_url"]).getvalue()
+    assert page_count(pdf) > 5
 
 
 def page_count(pdf: bytes) -> int:

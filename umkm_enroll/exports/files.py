@@ -22,6 +22,7 @@ DELIMITERS = (";", ",")
 CONTENT_TYPES = {
     CSV: "text/csv; charset=utf-8",
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",  # the files of other jobs kept here (services.OTHER_FILES): invoices
 }
 
 Cell = str | int | None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,6 +41,28 @@ from .registry import ListExport, Selection
 EXPORTED = "exports.list.exported"
 DOWNLOADED = "exports.list.downloaded"
 KINDS = (Job.Kind.LIST_EXPORT, Job.Kind.ARREARS_EXPORT)
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A job of another app whose file lives in exports_dir() (a sponsor's invoice): downloaded, purged
+    and expired as the exports are. Registered by its app when it is ready."""
+
+    pattern: str  # glob of its files' names
+    record_download: Callable[[Job, Any], None]  # the audit entry of a download (job, actor)
+
+
+OTHER_FILES: dict[str, FileKind] = {}
+
+
+def register_file_kind(kind: str, file_kind: FileKind) -> None:
+    OTHER_FILES[kind] = file_kind
+
+
+def makes_file(job: Job) -> bool:
+    return job.kind in KINDS or job.kind in OTHER_FILES
+
+
 # A job started this many times (worker deaths, retries) is given up instead of being queued forever.
 MAX_ATTEMPTS = 10
 # Jobs of the arrears export made before the lists shared this machinery carry no list name.
@@ -333,9 +355,13 @@ def _finish(job_id: int, *, actor: Any, export: ListExport, params: dict[str, An
 
 def export_file_of(job: Job) -> Path | None:
     """The finished file of an export job, or None (another kind, not finished, deleted)."""
-    if job.kind not in KINDS or job.status != Job.Status.SUCCEEDED:
+    if not makes_file(job) or job.status != Job.Status.SUCCEEDED:
         return None
-    name = job.result.get("file")
+    return stored_file(job.result.get("file"))
+
+
+def stored_file(name: str | None) -> Path | None:
+    """The file of that name in exports_dir(), or None (no name, deleted, or a name leading elsewhere)."""
     if not name:
         return None
     root = exports_dir().resolve()
@@ -346,6 +372,9 @@ def export_file_of(job: Job) -> Path | None:
 
 
 def export_download_record(*, job: Job, actor: Any) -> None:
+    if job.kind in OTHER_FILES:
+        OTHER_FILES[job.kind].record_download(job, actor)
+        return
     audit_record(
         actor=actor,
         action=DOWNLOADED,
@@ -359,21 +388,21 @@ def export_download_record(*, job: Job, actor: Any) -> None:
 
 
 def exports_purge(*, now: Any = None) -> int:
-    """Delete export files older than `keep_days()` (PDP: kept no longer than needed), and mark their jobs
-    expired; returns the number of files deleted. Leftovers of failed jobs go the same way."""
+    """Delete export files (and invoices) older than `keep_days()` (PDP: kept no longer than needed), and
+    mark their jobs expired; returns the number of files deleted. Leftovers of failed jobs go the same way."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=keep_days())
     deleted = 0
     root = exports_dir()
     if root.is_dir():
-        for pattern in ("list-*", "arrears-*"):
+        for pattern in ("list-*", "arrears-*", *(kind.pattern for kind in OTHER_FILES.values())):
             for path in root.glob(pattern):
                 if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
                     path.unlink(missing_ok=True)
                     deleted += 1
-    old = Job.objects.filter(kind__in=KINDS, status=Job.Status.SUCCEEDED, finished_at__lt=cutoff).exclude(
-        result__file=""
-    )
+    old = Job.objects.filter(
+        kind__in=[*KINDS, *OTHER_FILES], status=Job.Status.SUCCEEDED, finished_at__lt=cutoff
+    ).exclude(result__file="")
     for job in old.filter(result__has_key="file").defer("params"):
         Job.objects.filter(pk=job.pk).update(result={**job.result, "file": "", "expired": True})
     return deleted

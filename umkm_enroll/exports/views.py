@@ -133,7 +133,7 @@ def export_download(request: AppRequest, pk: int) -> HttpResponseBase:
             {
                 "job": job,
                 "own": own,
-                "is_export": job.kind in services.KINDS,
+                "is_export": services.makes_file(job),
                 "list_url": reverse(export.list_url) if export else "",
                 "list_label": export.label if export else "",
             },

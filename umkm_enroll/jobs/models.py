@@ -29,6 +29,7 @@ class Job(models.Model):
         IMPORT_COMMIT = "import_commit", _("People list import")
         LIST_EXPORT = "list_export", _("List export")
         MONTHLY_REPORT = "monthly_report", _("Monthly report")
+        SPONSOR_INVOICE = "sponsor_invoice", _("Sponsor invoice")
 
     # The Celery task that runs each kind (it takes the job id only).
     TASKS: dict[str, str] = {
@@ -41,6 +42,7 @@ class Job(models.Model):
         Kind.IMPORT_COMMIT: "members.import_commit",
         Kind.LIST_EXPORT: "exports.list_export",
         Kind.MONTHLY_REPORT: "dashboards.monthly_reports_job",
+        Kind.SPONSOR_INVOICE: "contributions.sponsor_invoice",
     }
 
     class Status(models.TextChoices):
