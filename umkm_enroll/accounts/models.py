@@ -169,6 +169,17 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    def __str__(self) -> str:
+        """The name colleagues know the user by, with the sign-in name that tells namesakes apart (pages
+        showing who submitted, decided, recorded or started something)."""
+        name = self.get_full_name()
+        return f"{name} ({self.username})" if name else self.username
+
+    @property
+    def audit_label(self) -> str:
+        """Audit entries about a user name the account by its sign-in name, as their actor labels do."""
+        return self.username
+
     def is_verified(self) -> bool:
         """Whether this sign-in passed TOTP. django-otp's middleware replaces it on each request's user;
         outside a request nothing is verified."""
