@@ -9,14 +9,16 @@ from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.accounts.models import Role
-from umkm_enroll.audit.masking import mask_nik
-from umkm_enroll.exports.registry import Column, ListExport, Selection, label_of, register
+from umkm_enroll.exports.registry import (
+    Column,
+    ListExport,
+    Selection,
+    label_of,
+    person_columns,
+    register,
+)
 
 from .models import Card, CardStatus
-
-
-def _text(value: Any) -> str:
-    return value or ""
 
 
 def cards_selection(request: HttpRequest, params: QueryDict) -> Selection:
@@ -45,10 +47,7 @@ CARDS = register(
         columns=(
             Column(_("Card no."), "pk"),
             Column(_("Enrollment no."), "enrollment_id"),
-            Column(_("Name"), "enrollment__member__full_name"),
-            Column(_("NIK (masked)"), "enrollment__member__nik_masked", mask_nik),
-            Column(_("KPJ number"), "enrollment__member__kpj_number", _text),
-            Column(_("Regency/city"), "enrollment__member__regency__name"),
+            *person_columns("enrollment__member__"),
             Column(_("Status"), "status", label_of(CardStatus.choices)),
             Column(_("Version"), "version"),
             Column(_("Issued"), "issued_at"),

@@ -11,18 +11,21 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import EnrollmentStatus, Payer
 from umkm_enroll.accounts.models import Role
-from umkm_enroll.audit.masking import mask_nik
-from umkm_enroll.exports.registry import Column, ListExport, Selection, label_of, register
+from umkm_enroll.exports.registry import (
+    Column,
+    ListExport,
+    Selection,
+    label_of,
+    person_columns,
+    register,
+    text,
+)
 
 from . import exports
 from .models import Bill, Payment
 
 # Exports put many people's data in a file: finance officers only.
 EXPORTERS = (Role.FINANCE,)
-
-
-def _text(value: Any) -> str:
-    return value or ""
 
 
 def _month(value: date | None) -> str:
@@ -77,13 +80,10 @@ ARREARS = register(
         rows=arrears_rows,
         columns=(
             Column(_("Enrollment no."), "pk"),
-            Column(_("Name"), "member__full_name"),
-            Column(_("NIK (masked)"), "member__nik_masked", mask_nik),
-            Column(_("KPJ number"), "member__kpj_number", _text),
-            Column(_("Regency/city"), "member__regency__name"),
+            *person_columns("member__"),
             Column(_("Participant kind"), "kind", str.upper),
             Column(_("Payer"), "payer", label_of(Payer.choices)),
-            Column(_("Sponsor programme"), "sponsor_programme__name", _text),
+            Column(_("Sponsor programme"), "sponsor_programme__name", text),
             Column(_("Months unpaid"), "months_unpaid"),
             Column(_("Oldest unpaid month"), "oldest_month", _month),
             Column(_("Amount owed (Rp)"), "owed"),
@@ -107,14 +107,11 @@ BILLS = register(
         columns=(
             Column(_("Bill no."), "pk"),
             Column(_("Enrollment no."), "enrollment_id"),
-            Column(_("Name"), "enrollment__member__full_name"),
-            Column(_("NIK (masked)"), "enrollment__member__nik_masked", mask_nik),
-            Column(_("KPJ number"), "enrollment__member__kpj_number", _text),
-            Column(_("Regency/city"), "enrollment__member__regency__name"),
+            *person_columns("enrollment__member__"),
             Column(_("Participant kind"), "enrollment__kind", str.upper),
             Column(_("Contribution month"), "month", _month),
             Column(_("Payer"), "payer", label_of(Payer.choices)),
-            Column(_("Sponsor programme"), "sponsor_programme__name", _text),
+            Column(_("Sponsor programme"), "sponsor_programme__name", text),
             Column(_("Amount (Rp)"), "amount"),
             Column(_("Relief (Rp)"), "relief"),
             Column(_("Paid (Rp)"), "paid"),
@@ -142,12 +139,9 @@ PAYMENTS = register(
             Column(_("Payer"), "payer", label_of(Payer.choices)),
             Column(_("Source"), "source", label_of(Payment.Source.choices)),
             Column(_("Enrollment no."), "enrollment_id"),
-            Column(_("Name"), "enrollment__member__full_name", _text),
-            Column(_("NIK (masked)"), "enrollment__member__nik_masked", mask_nik),
-            Column(_("KPJ number"), "enrollment__member__kpj_number", _text),
-            Column(_("Regency/city"), "enrollment__member__regency__name", _text),
-            Column(_("Sponsor programme"), "sponsor_programme__name", _text),
-            Column(_("Reversal of"), "reverses__reference", _text),
+            *person_columns("enrollment__member__"),
+            Column(_("Sponsor programme"), "sponsor_programme__name", text),
+            Column(_("Reversal of"), "reverses__reference", text),
             Column(_("Note"), "note"),
         ),
     )

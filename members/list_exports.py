@@ -11,16 +11,21 @@ from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.audit.masking import mask_nik
-from umkm_enroll.exports.registry import Column, ListExport, Selection, label_of, register, yes_no
+from umkm_enroll.exports.registry import (
+    Column,
+    ListExport,
+    Selection,
+    label_of,
+    person_columns,
+    register,
+    text,
+    yes_no,
+)
 
 from .models import Enrollment, EnrollmentStatus, Member, ParticipantKind, Payer, Sex
 
 # Many people's data in one file: those who work on the registry and the enrollments.
 EXPORTERS = (Role.OPERATOR, Role.OFFICER, Role.ADMINISTRATOR)
-
-
-def _text(value: Any) -> str:
-    return value or ""
 
 
 def people_selection(request: HttpRequest, params: QueryDict) -> Selection:
@@ -80,10 +85,10 @@ PEOPLE = register(
             Column(_("Participant kind"), "kind", label_of(ParticipantKind.choices)),
             Column(_("Occupation or business type"), "occupation"),
             Column(_("Business name"), "business_name"),
-            Column(_("Cooperative"), "cooperative__name", _text),
+            Column(_("Cooperative"), "cooperative__name", text),
             Column(_("BPUM recipient"), "aid_bpum", yes_no),
             Column(_("KUR recipient"), "aid_kur", yes_no),
-            Column(_("KPJ number"), "kpj_number", _text),
+            Column(_("KPJ number"), "kpj_number", text),
             Column(_("Registered"), "created_at"),
         ),
     )
@@ -102,17 +107,14 @@ ENROLLMENTS = register(
         rows=enrollments_rows,
         columns=(
             Column(_("Enrollment no."), "pk"),
-            Column(_("Name"), "member__full_name"),
-            Column(_("NIK (masked)"), "member__nik_masked", mask_nik),
-            Column(_("KPJ number"), "member__kpj_number", _text),
-            Column(_("Regency/city"), "member__regency__name"),
+            *person_columns("member__"),
             Column(_("Participant kind"), "kind", str.upper),
             Column(_("Status"), "status", label_of(EnrollmentStatus.choices)),
             Column(_("Payer"), "payer", label_of(Payer.choices)),
-            Column(_("Sponsor programme"), "sponsor_programme__name", _text),
+            Column(_("Sponsor programme"), "sponsor_programme__name", text),
             Column(_("Requested start"), "requested_start"),
             Column(_("Coverage start"), "coverage_start"),
-            Column(_("Submitting office"), "submitted_office__name", _text),
+            Column(_("Submitting office"), "submitted_office__name", text),
             Column(_("Submitted"), "submitted_at"),
             Column(_("Decided"), "decided_at"),
             Column(_("Status changed"), "status_changed_at"),

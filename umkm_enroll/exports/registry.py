@@ -91,6 +91,26 @@ def label_of(choices: Sequence[tuple[str, Any]]) -> Callable[[Any], Cell]:
     return lambda value: str(labels.get(value, value or ""))
 
 
+def text(value: Any) -> Cell:
+    """A text cell that may be empty (a missing relation reads as None)."""
+    return value or ""
+
+
+def person_columns(path: str) -> tuple[Column, ...]:
+    """The columns naming the participant of a row: name, masked NIK, KPJ number and regency, through
+    `path` from the row to the person ("member__", "enrollment__member__")."""
+    from django.utils.translation import gettext_lazy as _
+
+    from umkm_enroll.audit.masking import mask_nik
+
+    return (
+        Column(_("Name"), f"{path}full_name", text),
+        Column(_("NIK (masked)"), f"{path}nik_masked", mask_nik),
+        Column(_("KPJ number"), f"{path}kpj_number", text),
+        Column(_("Regency/city"), f"{path}regency__name", text),
+    )
+
+
 def yes_no(value: Any) -> Cell:
     from django.utils.translation import gettext
 
