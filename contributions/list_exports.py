@@ -33,9 +33,9 @@ def _month(value: date | None) -> str:
 
 
 def arrears_selection(request: HttpRequest, params: QueryDict) -> Selection:
-    from .views_arrears import ArrearsFilterForm
+    from .views_arrears import arrears_form
 
-    return ArrearsFilterForm(params, user=request.user).selection()
+    return arrears_form(request, params).selection()
 
 
 def arrears_rows(user: Any, selection: Selection, today: date) -> Any:

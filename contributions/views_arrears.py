@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +21,7 @@ from umkm_enroll.exports.views import export_context
 from umkm_enroll.regions.models import Regency
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
+from umkm_enroll.web.searches import search_recall, search_redirect
 
 from . import exports
 from .models import Bill, SponsorProgramme
@@ -103,11 +105,26 @@ class ArrearsFilterForm(forms.Form):
         return params.urlencode()
 
 
+def arrears_form(request: HttpRequest, params: QueryDict) -> ArrearsFilterForm:
+    """The filters of a query string, its search text recalled from the session by its token (a typed name
+    or NIK never travels in a URL); a form posted with the text itself (the export's) keeps it."""
+    data = params.copy()
+    if "s" in data or request.method == "GET":
+        data["q"] = search_recall(request, data.get("s", ""))
+    return ArrearsFilterForm(data, user=request.user)
+
+
 @scoped(Bill)
 @login_required
 def arrears_list(request: AppRequest) -> HttpResponse:
     """Enrollments of the user's area with bills due and not fully paid, one row each."""
-    form = ArrearsFilterForm(request.GET, user=request.user)
+    if request.method == "POST":
+        return search_redirect(
+            request,
+            reverse("contributions:arrears"),
+            [name for name in ArrearsFilterForm.base_fields if name != "q"],
+        )
+    form = arrears_form(request, request.GET)
     today = timezone.localdate()
     rows = exports.arrears_rows(user=request.user, filters=form.filters(), today=today)
     return render(

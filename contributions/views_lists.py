@@ -13,7 +13,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q, QuerySet
 from django.http import HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -27,7 +27,7 @@ from umkm_enroll.exports.views import export_context
 from umkm_enroll.regions.models import Regency
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
-from umkm_enroll.web.searches import search_recall, search_remember
+from umkm_enroll.web.searches import search_recall, search_redirect
 
 from .models import Bill, Payment, SponsorProgramme
 
@@ -191,14 +191,7 @@ def _list(
 ) -> HttpResponse:
     if request.method == "POST":
         # The search box is posted: keep its text in the session, put a token in the URL.
-        params = QueryDict(mutable=True)
-        for name in form_class.base_fields:
-            if request.POST.get(name):
-                params[name] = request.POST[name]
-        q = request.POST.get("q", "").strip()
-        if q:
-            params["s"] = search_remember(request, q[:100])
-        return redirect(f"{reverse(url_name)}?{params.urlencode()}")
+        return search_redirect(request, reverse(url_name), form_class.base_fields)
     form = form_class(request.GET, user=request.user)
     filters = form.filters()
     q = search_recall(request, request.GET.get("s", ""))

@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -41,6 +42,7 @@ from umkm_enroll.accounts.models import Role, User
 from umkm_enroll.audit.services import history_of
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
+from umkm_enroll.web.searches import search_recall, search_redirect
 
 from . import invoices, invoicing
 from .forms_programmes import MONTH_MESSAGE, ProgrammeForm, SponsorPaymentForm, parse_month
@@ -164,7 +166,7 @@ def _detail_page(
         .annotate(open=F("billed") - F("paid"))
         .order_by("-month")
     )
-    q = request.GET.get("q", "").strip()[:100]
+    q = search_recall(request, request.GET.get("s", ""))
     participants = _participants(request, programme, q)
     payments = (
         Payment.objects.filter(sponsor_programme=programme)
@@ -207,7 +209,12 @@ def _detail_page(
 @scoped(SponsorProgramme)
 @login_required
 def programme_detail(request: AppRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, _programme(request, pk))
+    programme = _programme(request, pk)
+    if request.method == "POST":  # the participants' search box (its text kept in the session)
+        return search_redirect(
+            request, reverse("contributions:programme_detail", args=[programme.pk]), anchor="#participants"
+        )
+    return _detail_page(request, programme)
 
 
 @scoped(SponsorProgramme)

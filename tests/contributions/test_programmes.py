@@ -236,8 +236,16 @@ def test_the_detail_shows_the_months_the_participants_and_the_payments(ntb):
     assert first.nik_masked in page
     assert BAIQ_NIK not in page
     assert "Dewi Draf" not in page
-    searched = client.get(reverse("contributions:programme_detail", args=[programme.pk]), {"q": "zaini"})
+    # The search box is posted: the URL carries a token, never the typed name.
+    url = reverse("contributions:programme_detail", args=[programme.pk])
+    posted = client.post(url, {"q": "zaini"})
+    assert posted.status_code == 302
+    assert "zaini" not in posted["Location"].lower()
+    assert re.match(rf"^{url}\?s=[\w-]+#participants$", posted["Location"])
+    searched = client.get(posted["Location"])
     assert [e.member.full_name for e in searched.context["page_obj"]] == ["Lalu Ahmad Zaini"]
+    # A name typed into the URL itself finds nothing (it would be in the access log).
+    assert len(client.get(url, {"q": "zaini"}).context["page_obj"]) == 3
 
 
 # Recording a sponsor's payment
