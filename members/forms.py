@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,11 +12,18 @@ from umkm_enroll.regions.models import District, Province, Regency, Village
 from umkm_enroll.web.phone import normalize_phone
 
 from . import nik as nik_rules
+from .import_rules import MAX_AMOUNT
 from .models import EnrollmentStatus, Member, ParticipantKind
 from .nik_messages import nik_message
 from .services import EDITABLE_FIELDS, nik_check
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# Typed phone numbers: "+62 812-3456-7890 " and the like (stored as +628..., at most 16 characters).
+PHONE_TYPED_LENGTH = 30
+# A date of birth further back is a typing slip (the oldest Indonesians are about 120).
+OLDEST_AGE = 120
 
 
 def _choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
@@ -99,6 +107,22 @@ class MemberForm(forms.ModelForm):
             else [("", "---------")]
         )
         self.fields["phone"].help_text = _("08…, +628… or 628…; stored as +628…")
+        for name in ("phone", "heir_phone"):
+            # Typed with spaces and dashes ("+62 812-3456-7890") a number is longer than stored: the
+            # stored length is checked after normalising, never by cutting the typed text short.
+            phone = cast(forms.CharField, self.fields[name])
+            phone.max_length = PHONE_TYPED_LENGTH
+            phone.validators = [MaxLengthValidator(PHONE_TYPED_LENGTH)]
+            phone.widget.attrs["maxlength"] = str(PHONE_TYPED_LENGTH)
+        for name in ("monthly_income", "monthly_wage"):
+            amount = self.fields[name]
+            amount.error_messages["invalid"] = _("Write whole rupiah without cents or dots, e.g. 1500000.")
+            amount.validators = [
+                MinValueValidator(0, _("An amount cannot be negative.")),
+                MaxValueValidator(
+                    MAX_AMOUNT, _("That is more than Rp 1 trillion a month: check the number of digits.")
+                ),
+            ]
         if instance.pk:
             self.fields["version"].initial = instance.version
             # The edit page never carries the full NIK or family-card number (showing one is an audited
@@ -147,9 +171,20 @@ class MemberForm(forms.ModelForm):
 
     def clean_birth_date(self) -> Any:
         birth_date = self.cleaned_data.get("birth_date")
-        if birth_date and birth_date > timezone.localdate():
+        today = timezone.localdate()
+        if birth_date and birth_date > today:
             raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if birth_date and birth_date.year < today.year - OLDEST_AGE:
+            raise forms.ValidationError(
+                _("That is more than %(years)s years ago: check the year of birth.") % {"years": OLDEST_AGE}
+            )
         return birth_date
+
+    def clean_full_name(self) -> str:
+        name = " ".join((self.cleaned_data.get("full_name") or "").split())
+        if name and not any(character.isalpha() for character in name):
+            raise forms.ValidationError(_("A name is written in letters: type the name as on the e-KTP."))
+        return name
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -187,11 +222,11 @@ class MemberForm(forms.ModelForm):
         if kind == ParticipantKind.BPU:
             data["monthly_wage"] = None
             data["employer_member"] = data["employer_cooperative"] = None
-            if not data.get("monthly_income"):
+            if not data.get("monthly_income") and "monthly_income" not in self.errors:
                 self.add_error("monthly_income", _("A BPU participant declares a monthly income."))
         elif kind == ParticipantKind.PU:
             data["monthly_income"] = None
-            if not data.get("monthly_wage"):
+            if not data.get("monthly_wage") and "monthly_wage" not in self.errors:
                 self.add_error("monthly_wage", _("A wage earner (PU) needs the monthly wage."))
             employers = [data.get("employer_member"), data.get("employer_cooperative")]
             if not any(employers):

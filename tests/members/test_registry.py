@@ -79,6 +79,37 @@ def test_an_operator_registers_a_person_and_the_nik_is_stored_encrypted(client, 
     assert list(found.context["page_obj"]) == [member]
 
 
+def test_a_phone_typed_with_spaces_is_read_whole_not_cut_at_the_stored_length(client, mataram_operator):
+    login_verified(client, mataram_operator)
+    data = form_data(phone="+62 812 9999 0002", heir_phone="+62 813-2408-8104")
+    response = client.post(reverse("members:create"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    member = Member.objects.get()
+    assert (member.phone, member.heir_phone) == ("+6281299990002", "+6281324088104")
+    page = client.get(reverse("members:create")).content.decode()
+    assert 'maxlength="16"' not in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("monthly_income", "-5000", "An amount cannot be negative."),
+        ("monthly_income", "99999999999999999", "more than Rp 1 trillion"),
+        ("monthly_income", "1500000.75", "Write whole rupiah without cents"),
+        ("full_name", "12345 !!!", "A name is written in letters"),
+        ("birth_date", "1900-01-01", "check the year of birth"),
+    ],
+)
+def test_impossible_values_are_refused_beside_their_field(client, mataram_operator, field, value, message):
+    login_verified(client, mataram_operator)
+    response = client.post(reverse("members:create"), form_data(**{field: value}))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert any(message in error for error in form.errors.get(field, [])), form.errors
+    assert list(form.errors) == [field]  # one message, beside the field: no second, misleading one
+    assert not Member.objects.exists()
+
+
 def test_the_nik_must_agree_with_the_birth_date_and_sex_and_the_message_says_which_digits(
     client, mataram_operator
 ):
