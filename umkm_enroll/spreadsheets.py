@@ -170,7 +170,10 @@ def csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
     number = 0
     try:
         for number, row in enumerate(reader, start=1):
-            yield number, row[:MAX_COLUMNS]
+            cells = row[:MAX_COLUMNS]
+            if "'" in "".join(cell[:1] for cell in cells):
+                cells = [unquote_formula(cell) for cell in cells]
+            yield number, cells
     except csv.Error as error:
         raise SpreadsheetError(
             _("Row %(row)s cannot be read (%(error)s): check the file in a spreadsheet and save it again.")
@@ -374,6 +377,12 @@ def xlsx_values(content: bytes, *, max_columns: int = MAX_COLUMNS) -> Iterator[t
 def formula_safe(text: str) -> str:
     """A text cell a spreadsheet will not run (CSV): a leading = + - @, tab or line break gets a quote."""
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def unquote_formula(text: str) -> str:
+    """A CSV cell as it was before formula_safe: the files we give back (an import's error report) are
+    uploaded again once fixed, and "'+62 812..." is the phone "+62 812...". Other apostrophes stay."""
+    return text[1:] if text[:1] == "'" and text[1:2] and text[1:].startswith(FORMULA_STARTS) else text
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

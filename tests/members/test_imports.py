@@ -659,6 +659,38 @@ def test_cells_that_look_like_formulas_are_quoted_in_a_csv_report(operator, mata
         assert not any(cell.startswith(spreadsheets.FORMULA_STARTS) for cell in line)
 
 
+def test_a_fixed_csv_report_uploads_again_with_its_quoted_phones_read_as_typed(operator, mataram):
+    rows, _bad = people_rows(3, mataram, bad_share=0, seed=5)
+    phone = HEADER.index("No HP")
+    sex = HEADER.index("L/P")
+    kept = [row[sex] for row in rows]
+    for row in rows:
+        row[phone] = "+62 813 2408 8104"
+        row[sex] = "?"  # the slip the operator will fix in the report
+    batch = check(upload(operator, write_csv(rows), name="daftar.csv"), operator)
+    assert batch.rows_invalid == 3
+    lines = list(csv.reader(io.StringIO(_report(batch, operator).decode("utf-8-sig")), delimiter=";"))
+    assert {line[phone] for line in lines[1:]} == {"'+62 813 2408 8104"}  # quoted, as Excel needs
+    for line, value in zip(lines[1:], kept, strict=True):
+        line[sex] = value
+    fixed = io.StringIO()
+    csv.writer(fixed, delimiter=";", lineterminator="\r\n").writerows(lines)
+    again = check(upload(operator, fixed.getvalue().encode("utf-8-sig"), name="perbaiki.csv"), operator)
+    assert (again.rows_total, again.rows_valid) == (3, 3), list(
+        ImportRow.objects.filter(batch=again).values_list("problems", flat=True)
+    )
+    commit(again, operator)
+    assert set(Member.objects.values_list("phone", flat=True)) == {"+6281324088104"}
+
+
+def test_only_the_quote_of_a_formula_start_is_taken_off_a_csv_cell():
+    assert spreadsheets.unquote_formula("'+62 812") == "+62 812"
+    assert spreadsheets.unquote_formula("'=1+1") == "=1+1"
+    assert spreadsheets.unquote_formula("'Ahmad") == "'Ahmad"
+    assert spreadsheets.unquote_formula("'") == "'"
+    assert spreadsheets.unquote_formula("D'Costa") == "D'Costa"
+
+
 # --- Hostile files --------------------------------------------------------------------------------------
 
 
