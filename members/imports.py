@@ -41,12 +41,13 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from umkm_enroll import spreadsheets as sheets
 from umkm_enroll.accounts.scoping import scope_of
+from umkm_enroll.audit.masking import mask_nik
 from umkm_enroll.audit.services import audit_record
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
@@ -374,10 +375,19 @@ def sample_rows(batch: ImportBatch, count: int = 3) -> list[list[str]]:
     for number, cells in rows:
         if number <= batch.header_row or all(sheets.cell_text(cell) == "" for cell in cells):
             continue
-        samples.append([sheets.cell_text(cell)[:60] for cell in cells[: len(batch.headers)]])
+        # Shown on a page: a NIK or family-card number masked, as everywhere else.
+        samples.append(
+            [_masked_if_number(sheets.cell_text(cell)[:60]) for cell in cells[: len(batch.headers)]]
+        )
         if len(samples) == count:
             break
     return samples
+
+
+def _masked_if_number(text: str) -> str:
+    """A cell of 15 or more digits (a NIK, a family-card number) masked; other text as it is."""
+    digits = sum(character.isdigit() for character in text)
+    return mask_nik(text) if digits >= 15 and not any(c.isalpha() for c in text) else text
 
 
 def mapping_problems(
@@ -1071,35 +1081,40 @@ def report_file(*, batch: ImportBatch, actor: Any) -> tuple[bytes, str]:
 # --- Preview --------------------------------------------------------------------------------------------
 
 
+PREVIEW_FIELDS = (
+    "row_number",
+    "status",
+    "problems",
+    "cells",
+    "first_row",
+    "existing_member_id",
+    "existing_visible",
+    "full_name",
+    "nik_masked",
+    "regency_id",
+    "birth_date",
+    "possible_duplicate",
+)
+# The preview's lists: valid rows, possible duplicates, rows to fix, duplicates.
+PREVIEW_KINDS = ("valid", "possible", "invalid", "duplicate")
+
+
+def preview_rows(batch: ImportBatch, kind: str) -> QuerySet[ImportRow]:
+    """The checked rows of one of the preview's lists (PREVIEW_KINDS), in the file's order."""
+    rows = ImportRow.objects.filter(batch=batch).order_by("row_number").only(*PREVIEW_FIELDS)
+    if kind == "valid":
+        return rows.filter(status=ImportRow.Status.VALID, possible_duplicate=False)
+    if kind == "possible":
+        return rows.filter(status=ImportRow.Status.VALID, possible_duplicate=True)
+    if kind == "invalid":
+        return rows.filter(status=ImportRow.Status.INVALID)
+    if kind == "duplicate":
+        return rows.filter(status__in=[ImportRow.Status.DUPLICATE_FILE, ImportRow.Status.DUPLICATE_REGISTRY])
+    raise ValueError(kind)
+
+
 def preview_samples(batch: ImportBatch, size: int = 10) -> dict[str, list[ImportRow]]:
-    rows = ImportRow.objects.filter(batch=batch).order_by("row_number")
-    fields = [
-        "row_number",
-        "status",
-        "problems",
-        "first_row",
-        "existing_member_id",
-        "existing_visible",
-        "full_name",
-        "nik_masked",
-        "regency_id",
-        "birth_date",
-        "possible_duplicate",
-    ]
-    return {
-        "valid": list(
-            rows.filter(status=ImportRow.Status.VALID, possible_duplicate=False).only(*fields)[:size]
-        ),
-        "invalid": list(rows.filter(status=ImportRow.Status.INVALID).only(*fields)[:size]),
-        "duplicate": list(
-            rows.filter(
-                status__in=[ImportRow.Status.DUPLICATE_FILE, ImportRow.Status.DUPLICATE_REGISTRY]
-            ).only(*fields)[:size]
-        ),
-        "possible": list(
-            rows.filter(status=ImportRow.Status.VALID, possible_duplicate=True).only(*fields)[:size]
-        ),
-    }
+    return {kind: list(preview_rows(batch, kind)[:size]) for kind in PREVIEW_KINDS}
 
 
 # --- The commit -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ urlpatterns = [
     path("impor/templat/", views_imports.import_template, name="import_template"),
     path("impor/<int:pk>/", views_imports.import_detail, name="import_detail"),
     path("impor/<int:pk>/kolom/", views_imports.import_mapping, name="import_mapping"),
+    path("impor/<int:pk>/baris/", views_imports.import_rows, name="import_rows"),
     path("impor/<int:pk>/simpan/", views_imports.import_commit, name="import_commit"),
     path("impor/<int:pk>/laporan/", views_imports.import_report, name="import_report"),
     path("impor/<int:pk>/batal/", views_imports.import_cancel, name="import_cancel"),

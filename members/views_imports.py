@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from umkm_enroll.accounts.access import no_data, role_required, scoped
 from umkm_enroll.accounts.models import Role
-from umkm_enroll.audit.masking import mask_name
+from umkm_enroll.audit.masking import mask_name, mask_nik
 from umkm_enroll.jobs.models import Job
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
@@ -142,17 +142,39 @@ def _job_of(batch: ImportBatch) -> Job | None:
     return batch.check_job
 
 
-def _sample(row: ImportRow) -> dict[str, Any]:
+def _sample(batch: ImportBatch, row: ImportRow) -> dict[str, Any]:
+    """A row of the preview, its name and NIK masked. A row to fix has only its cells as written: the name
+    and NIK are read from the columns mapped to them."""
+    name, nik = row.full_name, row.nik_masked
+    if not row.nik_masked and row.cells:
+        name = _cell(row.cells, batch.mapping.get("full_name"))
+        nik = mask_nik(_cell(row.cells, batch.mapping.get("nik")))
     return {
         "row_number": row.row_number,
-        "name": mask_name(row.full_name),
-        "nik": row.nik_masked,
+        "name": mask_name(name),
+        "nik": nik,
         "problems": row.problems,
         "status": row.status,
         "first_row": row.first_row,
         "existing_id": row.existing_member_id if row.existing_visible else None,
         "elsewhere": row.status == ImportRow.Status.DUPLICATE_REGISTRY and not row.existing_visible,
     }
+
+
+def _cell(cells: list[Any], index: Any) -> str:
+    if index is None or not 0 <= int(index) < len(cells):
+        return ""
+    return str(cells[int(index)] or "")
+
+
+def _preview_lists(batch: ImportBatch) -> list[tuple[str, Any, int]]:
+    """The preview's lists: key, title and number of rows."""
+    return [
+        ("valid", _("Valid"), batch.rows_valid - batch.rows_possible_duplicate),
+        ("possible", _("Possible duplicates"), batch.rows_possible_duplicate),
+        ("invalid", _("Invalid"), batch.rows_invalid),
+        ("duplicate", _("Duplicates"), batch.rows_duplicate_file + batch.rows_duplicate_registry),
+    ]
 
 
 def _detail_page(request: AppRequest, batch: ImportBatch, commit_form: ImportCommitForm | None = None):
@@ -165,13 +187,8 @@ def _detail_page(request: AppRequest, batch: ImportBatch, commit_form: ImportCom
     if batch.status == ImportBatch.Status.CHECKED:
         samples = imports.preview_samples(batch)
         context["samples"] = [
-            (key, title, count, [_sample(row) for row in samples[key]])
-            for key, title, count in (
-                ("valid", _("Valid"), batch.rows_valid - batch.rows_possible_duplicate),
-                ("possible", _("Possible duplicates"), batch.rows_possible_duplicate),
-                ("invalid", _("Invalid"), batch.rows_invalid),
-                ("duplicate", _("Duplicates"), batch.rows_duplicate_file + batch.rows_duplicate_registry),
-            )
+            (key, title, count, [_sample(batch, row) for row in samples[key]])
+            for key, title, count in _preview_lists(batch)
         ]
         context["commit_form"] = commit_form or ImportCommitForm(user=request.user)
     return render(
@@ -192,6 +209,32 @@ def import_detail(request: AppRequest, pk: int) -> HttpResponse:
             response["HX-Refresh"] = "true"
         return response
     return _detail_page(request, batch)
+
+
+@scoped(ImportBatch)
+@role_required(*IMPORTERS)
+def import_rows(request: AppRequest, pk: int) -> HttpResponse:
+    """Every row of one of the preview's lists (?jenis=valid|possible|invalid|duplicate), 50 a page."""
+    batch = _batch(request, pk)
+    if batch.status != ImportBatch.Status.CHECKED:
+        return redirect("members:import_detail", pk=batch.pk)
+    lists = _preview_lists(batch)
+    kind = request.GET.get("jenis", "")
+    if kind not in imports.PREVIEW_KINDS:
+        kind = "invalid"
+    page = paginate(request, imports.preview_rows(batch, kind), per_page=50)
+    return render(
+        request,
+        "members/imports/import_rows.html",
+        {
+            **page,
+            "batch": batch,
+            "key": kind,
+            "lists": lists,
+            "title": next(title for key, title, _count in lists if key == kind),
+            "rows": [_sample(batch, row) for row in page["page_obj"]],
+        },
+    )
 
 
 @scoped(ImportBatch)

@@ -261,6 +261,9 @@ def shown_of(target: Any) -> tuple[str, ...]:
         return (f'data-region="{target.province_code}"', f'data-region="{target.regency_code}"')
     if isinstance(target, MonthlyReport):
         return (target.office.name,)
+    if isinstance(target, User):
+        # Lists of users name them by their sign-in name (their full name beside it).
+        return (target.username, str(target))
     if isinstance(target, Job):
         # A job has no name: pages show "kind #pk", the API (compact JSON) its id.
         return (str(target), f'"id":{target.pk},')

@@ -107,8 +107,10 @@ def test_an_uploaded_list_goes_to_its_proposed_columns_with_sample_values(client
     assert page.status_code == 200
     html = page.content.decode()
     nik_column = batch.mapping["nik"]
-    # The NIK column is chosen and shown with the first rows' values.
-    assert re.search(rf'<option value="{nik_column}" selected>NIK \({rows[0][1]}', html), html
+    # The NIK column is chosen and shown with the first rows' values, masked as everywhere.
+    masked = f"{rows[0][1][:6]}******{rows[0][1][-4:]}"
+    assert re.search(rf'<option value="{nik_column}" selected>NIK \({re.escape(masked)}', html), html
+    assert not NIK.search(page.content)
     assert AuditEntry.objects.filter(action="members.import.uploaded", object_id=str(batch.pk)).exists()
 
 
@@ -151,6 +153,35 @@ def test_the_preview_counts_valid_invalid_and_repeated_rows_without_full_niks(cl
     assert 'data-testid="commit-form"' in html
     assert not NIK.search(page.content)
     assert not Member.objects.exists()
+
+
+def test_every_row_of_a_preview_list_is_paged_and_a_row_to_fix_shows_its_masked_name_and_nik(
+    client, mataram, operator
+):
+    rows, _bad = people_rows(61, mataram, bad_share=0, seed=3)
+    rows[60][4] = "31/02/1980"  # the row to fix: its name and NIK are fine
+    batch = confirm(client, batch_of(upload(client, write_csv(rows))))
+    assert (batch.rows_valid, batch.rows_invalid) == (60, 1)
+    html = client.get(f"/orang/impor/{batch.pk}/").content.decode()
+    assert f'href="/orang/impor/{batch.pk}/baris/?jenis=valid"' in html  # 60 valid, 10 shown
+    assert "/baris/?jenis=invalid" not in html  # the one row to fix is all shown
+    name, nik = rows[60][2], rows[60][1]
+    invalid = html[html.index('data-testid="sample-invalid"') :]
+    assert f"{name.split()[0][0]}***" in invalid
+    assert f"{nik[:6]}******{nik[-4:]}" in invalid
+
+    first = client.get(f"/orang/impor/{batch.pk}/baris/", {"jenis": "valid"})
+    assert first.status_code == 200
+    assert len(first.context["rows"]) == 50
+    second = client.get(f"/orang/impor/{batch.pk}/baris/", {"jenis": "valid", "page": 2})
+    numbers = [row["row_number"] for row in second.context["rows"]]
+    assert numbers == list(range(batch.header_row + 51, batch.header_row + 61))
+    assert not NIK.search(first.content + second.content)
+    other = Client()
+    login_verified(
+        other, UserFactory.create(office=OfficeFactory.diskop_regency("52.01"), roles=[Role.OPERATOR])
+    )
+    assert other.get(f"/orang/impor/{batch.pk}/baris/", {"jenis": "valid"}).status_code == 404
 
 
 def test_the_progress_block_asks_the_page_to_reload_once_the_check_has_finished(client, mataram):
