@@ -47,7 +47,7 @@ public = declare(PUBLIC)
 
 
 def role_required(*roles: str) -> Callable[[Callable], Callable]:
-    """Signed in and holding one of `roles` (superusers pass); otherwise 403."""
+    """Signed in and holding one of `roles` (a superuser holds the administrator's); otherwise 403."""
 
     def decorator(view: Callable) -> Callable:
         @login_required
