@@ -14,7 +14,7 @@ from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.audit.services import audit_record, diff, snapshot
 
 from . import nik as nik_rules
-from .models import DuplicateFlag, Member, NameToken
+from .models import DuplicateFlag, EnrollmentStatus, Member, NameToken
 from .names import name_tokens, normalize_name, tidy_name
 from .regions_catalog import region_catalog
 from .vault import vault
@@ -226,6 +226,7 @@ def member_update(
     _check_scope(actor, locked)
     stored = nik_reveal_value(locked)
     new_nik = nik is not None and nik_rules.normalize(nik) != stored
+    _refuse_identity_change_when_covered(locked, _identity_changed(new_nik, before, locked))
     if new_nik or before["birth_date"] != locked.birth_date or before["sex"] != locked.sex:
         # A corrected NIK, or a kept one against a corrected date of birth or sex: they must agree.
         check = nik_check(
@@ -242,10 +243,49 @@ def member_update(
     locked.save()
     tokens_register(locked.name_tokens)
     changes = diff(before, snapshot(locked, AUDITED_FIELDS))
+    if new_nik:
+        # The mask hides the digits a correction most often touches (the date of birth): the entry
+        # says the NIK changed even when the masked forms read the same.
+        changes["nik"] = (before["nik_masked"], locked.nik_masked)
     if changes:
         audit_record(actor=actor, action="members.member.updated", target=locked, changes=changes)
     duplicates_flag(member=locked)
     return locked
+
+
+def _identity_changed(new_nik: bool, before: dict[str, Any], after: Member) -> list[str]:
+    """The identity fields an edit changes, the NIK first."""
+    changed = {
+        "nik": new_nik,
+        "birth_date": before["birth_date"] != after.birth_date,
+        "sex": before["sex"] != after.sex,
+    }
+    return [name for name, is_changed in changed.items() if is_changed]
+
+
+# Enrollments BPJAMSOSTEK has accepted: the person's identity is registered there as it is here.
+COVERED = (EnrollmentStatus.APPROVED, EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED)
+
+
+def _refuse_identity_change_when_covered(member: Member, changed: list[str]) -> None:
+    """The NIK, date of birth and sex of a person whose enrollment BPJAMSOSTEK approved are what the
+    branch registered (and printed on the card): a change here would leave the two apart, unseen."""
+    if not changed:
+        return
+    covered = member.enrollments.filter(status__in=COVERED).order_by("pk").first()
+    if covered is None:
+        return
+    from django.utils.translation import gettext as _
+
+    raise RegistryError(
+        _(
+            "This person's enrollment #%(number)s is approved by BPJAMSOSTEK: the NIK, date of birth and "
+            "sex are registered there as they are here and cannot be changed. Ask the BPJAMSOSTEK branch "
+            "to correct the participant's data; other details can still be changed."
+        )
+        % {"number": covered.pk},
+        field=changed[0],
+    )
 
 
 def tokens_register(tokens: list[str]) -> None:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from members import services
 from members.models import DuplicateFlag, Member
@@ -94,10 +95,14 @@ def test_a_phone_typed_with_spaces_is_read_whole_not_cut_at_the_stored_length(cl
     ("field", "value", "message"),
     [
         ("monthly_income", "-5000", "An amount cannot be negative."),
-        ("monthly_income", "99999999999999999", "more than Rp 1 trillion"),
-        ("monthly_income", "1500000.75", "Write whole rupiah without cents"),
-        ("full_name", "12345 !!!", "A name is written in letters"),
-        ("birth_date", "1900-01-01", "check the year of birth"),
+        (
+            "monthly_income",
+            "99999999999999999",
+            "That is more than Rp 1 trillion a month: check the number of digits.",
+        ),
+        ("monthly_income", "1500000.75", "Write whole rupiah without cents or dots, e.g. 1500000."),
+        ("full_name", "12345 !!!", "A name is written in letters: type the name as on the e-KTP."),
+        ("birth_date", "1900-01-01", "That is more than %(years)s years ago: check the year of birth."),
     ],
 )
 def test_impossible_values_are_refused_beside_their_field(client, mataram_operator, field, value, message):
@@ -105,7 +110,9 @@ def test_impossible_values_are_refused_beside_their_field(client, mataram_operat
     response = client.post(reverse("members:create"), form_data(**{field: value}))
     assert response.status_code == 200
     form = response.context["form"]
-    assert any(message in error for error in form.errors.get(field, [])), form.errors
+    with translation.override("id"):
+        expected = translation.gettext(message).replace("%(years)s", "120")
+    assert form.errors.get(field) == [expected], form.errors
     assert list(form.errors) == [field]  # one message, beside the field: no second, misleading one
     assert not Member.objects.exists()
 
@@ -306,6 +313,63 @@ def test_a_kept_nik_must_still_agree_with_an_edited_birth_date(mataram_operator)
         services.member_update(
             member=member, data={"birth_date": date(1981, 1, 2)}, expected_version=1, actor=mataram_operator
         )
+
+
+def test_a_corrected_nik_is_in_the_history_even_when_its_masked_form_reads_the_same(mataram_operator):
+    member = make_member("52.71", full_name="Ahmad", sex="L", birth=date(1980, 1, 2))
+    old = services.nik_reveal_value(member)
+    new = old[:6] + "030180" + old[12:]  # another day of birth: digits the mask hides
+    services.member_update(
+        member=member,
+        data={"birth_date": date(1980, 1, 3)},
+        expected_version=1,
+        actor=mataram_operator,
+        nik=new,
+    )
+    entry = AuditEntry.objects.get(action="members.member.updated", object_id=str(member.pk))
+    assert "nik" in entry.changes
+    assert new not in str(entry.changes)
+    assert old not in str(entry.changes)
+
+
+@pytest.mark.parametrize("status", ["approved", "active", "lapsed"])
+def test_the_identity_of_a_person_bpjamsostek_has_approved_is_not_changed_here(
+    client, mataram_operator, status
+):
+    from members.models import Enrollment
+
+    member = make_member("52.71", full_name="Ahmad", sex="L", birth=date(1980, 1, 2))
+    nik = services.nik_reveal_value(member)
+    Enrollment.objects.create(
+        member=member, kind="bpu", payer="self", status=status, requested_start=date(2026, 1, 1)
+    )
+    login_verified(client, mataram_operator)
+    base = form_data(
+        nik="",
+        full_name="Ahmad",
+        sex="L",
+        birth_date="1980-01-02",
+        district=member.district_id,
+        village=member.village_id,
+        version="1",
+    )
+    url = reverse("members:edit", args=[member.pk])
+    # Each change agrees with the NIK rules: refused all the same.
+    for field, changed in [
+        ("nik", {"nik": nik[:12] + "9999"}),
+        ("nik", {"nik": nik[:6] + "030180" + nik[12:], "birth_date": "1980-01-03"}),
+        ("nik", {"nik": nik[:6] + "420180" + nik[12:], "sex": "P"}),
+    ]:
+        response = client.post(url, {**base, **changed})
+        assert response.status_code == 200, field
+        assert "disetujui BPJAMSOSTEK" in " ".join(response.context["form"].errors.get(field, [])), field
+    member.refresh_from_db()
+    assert (services.nik_reveal_value(member), member.birth_date, member.sex) == (nik, date(1980, 1, 2), "L")
+    # Other details still change.
+    response = client.post(url, {**base, "full_name": "Ahmad Fauzi"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.full_name == "Ahmad Fauzi"
 
 
 def test_the_registry_can_show_only_the_people_of_one_imported_list(client, mataram_operator):
