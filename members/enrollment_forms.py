@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.accounts.models import Office
 
-from .enrollments import BULK_LIMIT, RejectionReason, kpj_is_valid
+from .enrollments import BULK_LIMIT, RejectionReason, kpj_is_valid, start_problem
 from .models import EndReason, Enrollment, ImportBatch, ParticipantKind, Payer
 
 
@@ -68,8 +68,9 @@ class EnrollmentForm(forms.ModelForm):
         if kind == ParticipantKind.PU and data.get("jht"):
             self.add_error("jht", _("JHT is offered here to BPU participants only."))
         start = data.get("requested_start")
-        if start and start < timezone.localdate().replace(day=1):
-            self.add_error("requested_start", _("The start cannot be in a past month."))
+        problem = start_problem(start, timezone.localdate()) if start else None
+        if problem:
+            self.add_error("requested_start", problem)
         return data
 
     def service_data(self) -> dict[str, Any]:

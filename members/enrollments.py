@@ -12,6 +12,7 @@ run the same checks per item, a chunk per transaction, from a Job row (see `bulk
 
 from __future__ import annotations
 
+import calendar
 import re
 import secrets
 from collections.abc import Sequence
@@ -114,10 +115,36 @@ def submit_problems(enrollment: Enrollment, today: date | None = None) -> list[s
     return problems
 
 
+# A requested or cover start further ahead is a typing slip (2035 for 2025): enrollments are asked for the
+# coming weeks, and a card printed with the slip would carry it.
+START_MONTHS_AHEAD = 3
+
+
+def latest_start(day: date) -> date:
+    """START_MONTHS_AHEAD months after `day` (the last day of the month when it has no such day)."""
+    years, month = divmod(day.month - 1 + START_MONTHS_AHEAD, 12)
+    year, month = day.year + years, month + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def start_problem(start: date, today: date) -> str | None:
+    """What is wrong with a requested start, or None: not in a past month, not months ahead."""
+    if start < today.replace(day=1):
+        return _("The start cannot be in a past month.")
+    if start > latest_start(today):
+        return _("The start can be at most %(months)s months ahead, until %(date)s: check the year.") % {
+            "months": START_MONTHS_AHEAD,
+            "date": latest_start(today).strftime("%d/%m/%Y"),
+        }
+    return None
+
+
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise EnrollmentError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    if data.get("requested_start") and data["requested_start"] > latest_start(timezone.localdate()):
+        raise EnrollmentError(str(start_problem(data["requested_start"], timezone.localdate())))
     if data.get("scheme"):
         from contributions.models import TariffScheme
 
@@ -348,6 +375,14 @@ def enrollment_approve(
     today = timezone.localdate()
     if coverage_start is not None and coverage_start < enrollment.requested_start:
         raise EnrollmentError(_("Cover cannot start before the requested start date."))
+    if coverage_start is not None and coverage_start > latest_start(max(enrollment.requested_start, today)):
+        raise EnrollmentError(
+            _("Cover can start at most %(months)s months after the requested start or today, until %(date)s.")
+            % {
+                "months": START_MONTHS_AHEAD,
+                "date": latest_start(max(enrollment.requested_start, today)).strftime("%d/%m/%Y"),
+            }
+        )
     enrollment.coverage_start = coverage_start or _coverage_start(enrollment, today)
     enrollment.decided_by = actor
     enrollment.decided_at = timezone.now()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import imports
+from .enrollments import start_problem
 from .import_rules import FIELDS
 from .models import Bank, ImportBatch, ParticipantKind, Payer, RiskClass
 
@@ -188,8 +189,9 @@ class ImportCommitForm(forms.Form):
         if payer == Payer.BANK and not cleaned.get("bank"):
             self.add_error("bank", _("Choose the bank that deducts the contribution."))
         start = cleaned.get("requested_start")
-        if start and start.replace(day=1) < timezone.localdate().replace(day=1):
-            self.add_error("requested_start", _("The start cannot be in a past month."))
+        problem = start_problem(start, timezone.localdate()) if start else None
+        if problem:
+            self.add_error("requested_start", problem)
         return cleaned
 
     def submit_options(self) -> imports.SubmitOptions | None:

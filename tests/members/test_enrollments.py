@@ -5,13 +5,16 @@ from datetime import date
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from members.enrollments import (
+    START_MONTHS_AHEAD,
     EnrollmentError,
     enrollment_approve,
     enrollment_create,
     enrollment_reject,
     enrollment_submit,
+    latest_start,
 )
 from members.models import Enrollment, EnrollmentStatus
 from tests.factories import OfficeFactory, UserFactory, make_member
@@ -149,3 +152,31 @@ def test_two_officers_approving_at_the_same_moment_make_exactly_one_decision():
     assert len(refusals) == 1
     assert "sudah diputuskan" in refusals[0]
     assert AuditEntry.objects.filter(action="members.enrollment.approved").count() == 1
+
+
+def test_the_latest_start_is_months_ahead_on_the_same_day_or_the_months_last():
+    assert START_MONTHS_AHEAD == 3
+    assert latest_start(date(2026, 11, 22)) == date(2027, 2, 22)
+    assert latest_start(date(2026, 11, 30)) == date(2027, 2, 28)
+    assert latest_start(date(2027, 11, 30)) == date(2028, 2, 29)
+
+
+def test_a_start_years_ahead_is_refused_when_asked_and_when_approved(people):
+    operator, officer, _, _, member = people
+    today = timezone.localdate()
+    with pytest.raises(EnrollmentError, match="3"):
+        enrollment_create(
+            member=member, data={"requested_start": latest_start(today).replace(year=2035)}, actor=operator
+        )
+    enrollment = enrollment_create(
+        member=member, data={"requested_start": latest_start(today)}, actor=operator
+    )
+    enrollment = enrollment_submit(enrollment=enrollment, actor=operator)
+    with pytest.raises(EnrollmentError):
+        enrollment_approve(enrollment=enrollment, actor=officer, coverage_start=date(2099, 1, 1))
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.SUBMITTED
+    approved = enrollment_approve(
+        enrollment=enrollment, actor=officer, coverage_start=latest_start(latest_start(today))
+    )
+    assert approved.coverage_start == latest_start(latest_start(today))
