@@ -72,6 +72,12 @@ def card_hand_over(*, card: Card, actor: Any, handed_to: str, on: date) -> Card:
         raise CardError(_("Say to whom the card was handed."))
     if on > timezone.localdate():
         raise CardError(_("The hand-over date cannot be in the future."))
+    issued_on = timezone.localdate(card.issued_at)
+    if on < issued_on:
+        raise CardError(
+            _("The hand-over date cannot be before the card was issued (%(day)s).")
+            % {"day": issued_on.strftime("%d/%m/%Y")}
+        )
     before = card.status
     card.status = CardStatus.HANDED_OVER
     card.handed_to = handed_to.strip()[:150]

@@ -19,7 +19,7 @@ money in (payments and reversals) equals money allocated plus credit held.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -147,6 +147,7 @@ def payment_record(
         and not SponsorProgramme.objects.visible_to(actor).filter(pk=programme.pk).exists()
     ):
         raise PaymentError(_("This sponsor programme is outside your office's area."))
+    _refuse_long_before_cover(received_on, enrollment, programme)
     enrollment_id = enrollment.pk if enrollment else None
     programme_id = programme.pk if programme else None
 
@@ -209,6 +210,29 @@ def payment_record(
         enrollment.refresh_from_db()
         restore_if_paid(enrollment)
     return Recorded(payment=payment, created=True, allocated=allocated, credit=credit)
+
+
+# Money is paid in advance for a few months at most (the 12-month limit of payment_record): a payment
+# dated more than a year before the cover it pays for begins is a typing slip (1900 for 2026).
+EARLIEST_BEFORE_COVER = timedelta(days=366)
+
+
+def _refuse_long_before_cover(
+    received_on: date, enrollment: Enrollment | None, programme: SponsorProgramme | None
+) -> None:
+    start: date | None
+    if enrollment is not None:
+        start = enrollment.coverage_start or enrollment.requested_start
+    else:
+        start = programme.first_month if programme is not None else None
+    if start is not None and received_on < start - EARLIEST_BEFORE_COVER:
+        raise PaymentError(
+            _(
+                "The payment date %(day)s is more than a year before the cover it pays for starts "
+                "(%(start)s): check the date on the receipt."
+            )
+            % {"day": received_on.strftime("%d/%m/%Y"), "start": start.strftime("%d/%m/%Y")}
+        )
 
 
 def credit_held(*, enrollment: Enrollment | None = None, programme: SponsorProgramme | None = None) -> int:
@@ -299,4 +323,7 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
         changes={"amount": (original.amount, 0)},
         reason=reason,
     )
+    # The bills it had paid are open again: credit the same target holds from its other payments pays
+    # them now (not at the next monthly run, after their due date).
+    credits_apply(enrollment=original.enrollment, programme=original.sponsor_programme)
     return reversal

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -205,6 +205,12 @@ class RunForm(forms.Form):
             raise forms.ValidationError(_("Choose a month (year and month).")) from None
         if month > timezone.localdate().replace(day=1):
             raise forms.ValidationError(_("A month that has not started cannot be billed."))
+        first = Enrollment.objects.aggregate(first=Min("coverage_start"))["first"]
+        if first is None or month < first.replace(day=1):
+            raise forms.ValidationError(
+                _("No enrollment had cover in that month: the earliest cover starts in %(first)s.")
+                % {"first": f"{first:%m/%Y}" if first else "—"}
+            )
         return month
 
 

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from contributions.billing import run_month
 from contributions.models import Allocation, Bill, Payment
-from contributions.payments import PaymentError, credits_apply_all, payment_record, payment_reverse
+from contributions.payments import (
+    PaymentError,
+    credit_held,
+    credits_apply_all,
+    payment_record,
+    payment_reverse,
+)
 from members.models import Enrollment
 from tests.factories import make_member
 
@@ -96,6 +102,34 @@ def test_a_reversal_is_an_entry_that_undoes_the_allocations():
     assert Allocation.objects.aggregate(total=Sum("amount"))["total"] == 0
     with pytest.raises(PaymentError):
         payment_reverse(payment=recorded.payment, actor=None, reason="lagi")
+
+
+@pytest.mark.django_db
+def test_credit_held_pays_the_bill_a_reversal_opens_again():
+    enrollment = billed(MONTHS[:1])
+    first = pay(enrollment, "trx-a", 11_800)  # pays January
+    pay(enrollment, "trx-b", 11_800)  # held as credit
+    payment_reverse(payment=first.payment, actor=None, reason="Ganda")
+    assert list(Bill.objects.values_list("paid", flat=True)) == [11_800]  # paid by the credit at once
+    assert credit_held(enrollment=enrollment) == 0
+
+
+@pytest.mark.django_db
+def test_a_payment_dated_years_before_the_cover_is_refused():
+    enrollment = billed(MONTHS[:1])
+    with pytest.raises(PaymentError, match="01/01/1999"):
+        payment_record(
+            reference="trx-old",
+            amount=11_800,
+            received_on=date(1999, 1, 1),
+            actor=None,
+            enrollment=enrollment,
+        )
+    assert not Payment.objects.exists()
+    # Paid ahead at registration, months before the cover starts: accepted.
+    payment_record(
+        reference="trx-early", amount=11_800, received_on=date(2026, 10, 1), actor=None, enrollment=enrollment
+    )
 
 
 @pytest.mark.django_db
