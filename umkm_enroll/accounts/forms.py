@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from django import forms
@@ -8,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.regions.models import Province, Regency
+from umkm_enroll.web.phone import normalize_phone
 
 from .models import Office, Role, User
 
@@ -17,6 +19,14 @@ def choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
 
 
 class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Django's own names the field twice in Indonesian ("nama pengguna nama pengguna").
+        "invalid_login": _(
+            "The username or password is wrong. Both tell capital from small letters; after several "
+            "wrong tries the username is locked for a while."
+        ),
+    }
     username = forms.CharField(
         label=_("Username"),
         max_length=150,
@@ -43,6 +53,10 @@ class TokenForm(forms.Form):
         return self.cleaned_data["token"].strip()
 
 
+# An office's phone without its separators: 0 or +62/62, then 6 to 13 digits (landline or mobile).
+OFFICE_PHONE = re.compile(r"(?:\+62|62|0)[1-9][0-9]{5,12}")
+
+
 class OfficeForm(forms.ModelForm):
     served_regencies = forms.ModelMultipleChoiceField(
         label=_("Regencies and cities served"),
@@ -55,6 +69,19 @@ class OfficeForm(forms.ModelForm):
     class Meta:
         model = Office
         fields = ["kind", "name", "province", "regency", "parent", "address", "phone", "email", "active"]
+        error_messages = {
+            "name": {"unique": _("An office with this name exists already: choose another name.")},
+        }
+
+    def clean_phone(self) -> str:
+        """An office's number: a landline with its area code or a mobile, as 0…, +62… or 62…."""
+        raw = (self.cleaned_data.get("phone") or "").strip()
+        if raw and not OFFICE_PHONE.fullmatch(re.sub(r"[\s\-.()/]", "", raw)):
+            raise forms.ValidationError(
+                _("“%(value)s” is not a phone number: write it with its area code, e.g. (0370) 631234.")
+                % {"value": raw[:30]}
+            )
+        return raw
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -108,6 +135,18 @@ class UserForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "first_name", "last_name", "email", "phone", "office", "roles", "is_active"]
+
+    def clean_phone(self) -> str:
+        raw = (self.cleaned_data.get("phone") or "").strip()
+        if not raw:
+            return ""
+        try:
+            return normalize_phone(raw)
+        except ValueError:
+            raise forms.ValidationError(
+                _("“%(value)s” is not an Indonesian mobile number. Write it as 08…, +628… or 628….")
+                % {"value": raw[:30]}
+            ) from None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
