@@ -22,15 +22,17 @@ from .models import Card, CardStatus
 
 
 def cards_selection(request: HttpRequest, params: QueryDict) -> Selection:
+    from umkm_enroll.web.searches import search_recall
+
     from .views import card_filters
 
-    return Selection(filters=card_filters(params))
+    return Selection(filters=card_filters(params), search=search_recall(request, params.get("s", "")))
 
 
 def cards_rows(user: Any, selection: Selection, today: date) -> Any:
     from .views import cards_listed
 
-    return cards_listed(user, selection.filters)
+    return cards_listed(user, selection.filters, selection.search)
 
 
 CARDS = register(

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -212,10 +213,15 @@ def card_filters(params: Any) -> dict[str, str]:
     return filters
 
 
-def cards_listed(user: Any, filters: dict[str, str]) -> Any:
-    """Cards of the user's area by status (e.g. printed and waiting to be handed over), by regency and
-    by KPJ number, latest issued first."""
+def cards_listed(user: Any, filters: dict[str, str], search: str = "") -> Any:
+    """Cards of the user's area by status (e.g. printed and waiting to be handed over), by regency, by
+    KPJ number and by the person searched for (a name, a full NIK, a KPJ or phone number), latest issued
+    first."""
+    from members.selectors import filter_by_person
+
     cards = Card.objects.visible_to(user)
+    if search:
+        cards = filter_by_person(cards, search, prefix="enrollment__member__")
     if filters.get("status"):
         cards = cards.filter(status=filters["status"])
     if filters.get("regency"):
@@ -230,11 +236,15 @@ def cards_listed(user: Any, filters: dict[str, str]) -> Any:
 def card_list(request: AppRequest) -> HttpResponse:
     from umkm_enroll.exports.views import export_context
     from umkm_enroll.web.listing import paginate
+    from umkm_enroll.web.searches import search_recall, search_redirect
 
     from .models import CardStatus
 
+    if request.method == "POST":  # the search box: its text kept in the session, a token in the URL
+        return search_redirect(request, reverse("cards:list"), CARD_FILTERS)
     filters = card_filters(request.GET)
-    cards = cards_listed(request.user, filters).select_related("enrollment__member__regency")
+    q = search_recall(request, request.GET.get("s", ""))
+    cards = cards_listed(request.user, filters, q).select_related("enrollment__member__regency")
     return render(
         request,
         "cards/card_list.html",
@@ -242,6 +252,7 @@ def card_list(request: AppRequest) -> HttpResponse:
             **paginate(request, cards, per_page=50),
             "statuses": CardStatus.choices,
             **filters,
+            "q": q,
             **export_context(request, "cards", request.GET),
         },
     )

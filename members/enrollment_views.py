@@ -24,6 +24,7 @@ from umkm_enroll.exports.views import export_context
 from umkm_enroll.regions.models import Regency
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
+from umkm_enroll.web.searches import search_recall, search_redirect
 
 from . import enrollments as service
 from .enrollment_forms import (
@@ -35,6 +36,7 @@ from .enrollment_forms import (
     RejectForm,
 )
 from .models import DuplicateFlag, Enrollment, EnrollmentQuerySet, EnrollmentStatus, Member
+from .selectors import filter_by_person
 
 OPERATORS = (Role.OPERATOR,)
 OFFICERS = (Role.OFFICER,)
@@ -71,10 +73,15 @@ def _enrollments(user: Any) -> EnrollmentQuerySet:
     )
 
 
-def enrollments_listed(user: Any, *, all_of_area: bool, status: str = "") -> EnrollmentQuerySet:
+def enrollments_listed(
+    user: Any, *, all_of_area: bool, status: str = "", search: str = ""
+) -> EnrollmentQuerySet:
     """The enrollments list: an operator's own office's submissions (or, with `all_of_area`, the whole
-    area), others the enrollments of their area; by status, latest change first."""
+    area), others the enrollments of their area; by status and the person searched for (a name, a full
+    NIK, a KPJ or phone number), latest change first."""
     base = _enrollments(user)
+    if search:
+        base = filter_by_person(base, search)
     if user.has_role(*OPERATORS) and user.office_id is not None and not all_of_area:
         # Submitted by the office, or drafts it started and has not submitted yet.
         base = base.filter(
@@ -91,15 +98,18 @@ def enrollments_listed(user: Any, *, all_of_area: bool, status: str = "") -> Enr
 def enrollment_list(request: AppRequest) -> HttpResponse:
     """Enrollments by status. An operator sees the office's submissions and what changed since the last
     visit; others see the enrollments of their area."""
+    if request.method == "POST":  # the search box: its text kept in the session, a token in the URL
+        return search_redirect(request, reverse("enrollments:list"), ["status", "all"])
     user = request.user
     operator = user.has_role(*OPERATORS) and user.office_id is not None
     area_view = operator and request.GET.get("all") == "1"
     own_office = operator and not area_view
-    base = enrollments_listed(user, all_of_area=request.GET.get("all") == "1")
+    q = search_recall(request, request.GET.get("s", ""))
+    base = enrollments_listed(user, all_of_area=request.GET.get("all") == "1", search=q)
     seen = user.submissions_seen_at
     counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
     status = request.GET.get("status", "")
-    items = enrollments_listed(user, all_of_area=request.GET.get("all") == "1", status=status)
+    items = enrollments_listed(user, all_of_area=request.GET.get("all") == "1", status=status, search=q)
     context = {
         **paginate(request, items, per_page=50),
         "statuses": [(value, label, counts.get(value, 0)) for value, label in EnrollmentStatus.choices],
@@ -108,7 +118,8 @@ def enrollment_list(request: AppRequest) -> HttpResponse:
         "seen": seen,
         "own_office": own_office,
         "area_view": area_view,
-        "keep": "all=1&" if area_view else "",
+        "keep": ("all=1&" if area_view else "") + (f"s={request.GET['s']}&" if q else ""),
+        "q": q,
         **export_context(request, "enrollments", request.GET),
     }
     response = render(request, "members/enrollment_list.html", context)

@@ -44,12 +44,15 @@ def people_rows(user: Any, selection: Selection, today: date) -> Any:
 
 
 def enrollments_selection(request: HttpRequest, params: QueryDict) -> Selection:
+    from umkm_enroll.web.searches import search_recall
+
     status = params.get("status", "")
     return Selection(
         filters={
             "status": status if status in EnrollmentStatus.values else "",
             "all": params.get("all") == "1",
-        }
+        },
+        search=search_recall(request, params.get("s", "")),
     )
 
 
@@ -57,7 +60,10 @@ def enrollments_rows(user: Any, selection: Selection, today: date) -> Any:
     from .enrollment_views import enrollments_listed
 
     return enrollments_listed(
-        user, all_of_area=bool(selection.filters.get("all")), status=selection.filters.get("status", "")
+        user,
+        all_of_area=bool(selection.filters.get("all")),
+        status=selection.filters.get("status", ""),
+        search=selection.search,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.postgres.search import TrigramWordDistance
 from django.db.models import Exists, OuterRef, QuerySet
@@ -53,7 +53,10 @@ def classify(q: str) -> Query:
     return Query("name", normalize_name(q))
 
 
-def filter_by_person(rows: QuerySet, q: str, prefix: str = "member__") -> QuerySet:
+Rows = TypeVar("Rows", bound=QuerySet)
+
+
+def filter_by_person(rows: Rows, q: str, prefix: str = "member__") -> Rows:
     """Rows whose person (reached through `prefix`) matches the search box: a full NIK, a phone number, a
     KPJ number, or every word of a name (as a part of the normalised name: exact, no typo tolerance)."""
     from .services import nik_digest

@@ -150,3 +150,15 @@ def test_the_card_list_filters_by_status(approved):
     assert (
         f"Kartu #{card.pk}" not in client.get(reverse("cards:list"), {"status": "printed"}).content.decode()
     )
+
+
+def test_the_card_list_searches_by_person_without_the_text_in_the_url(approved):
+    enrollment, admin = approved
+    card = card_issue(enrollment=enrollment, actor=admin)
+    client = Client()
+    login_verified(client, admin)
+    for typed, found in (("nurul aini", True), (nik_reveal_value(enrollment.member), True), ("zaini", False)):
+        posted = client.post(reverse("cards:list"), {"q": typed, "status": "issued"})
+        assert typed not in posted["Location"]
+        page = client.get(posted["Location"]).content.decode()
+        assert (f"Kartu #{card.pk}" in page) is found, typed

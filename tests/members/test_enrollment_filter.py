@@ -75,3 +75,26 @@ def test_the_database_refuses_a_decision_by_the_submitter_even_with_raw_sql(oper
             "WHERE id = %s",
             [enrollment.pk],
         )
+
+
+def test_the_enrollments_list_searches_by_person_without_the_text_in_the_url(client, operator):
+    from members.services import nik_reveal_value
+
+    found = make_member("52.71", full_name="Baiq Nurul Aini")
+    other = make_member("52.71", full_name="Lalu Ahmad")
+    enroll(found, EnrollmentStatus.SUBMITTED, submitted_office=operator.office)
+    enroll(other, EnrollmentStatus.SUBMITTED, submitted_office=operator.office)
+    login_verified(client, operator)
+    url = reverse("enrollments:list")
+    for typed in ("nurul", nik_reveal_value(found)):
+        posted = client.post(url, {"q": typed, "status": "submitted"})
+        assert posted.status_code == 302
+        assert typed not in posted["Location"]
+        assert "status=submitted" in posted["Location"]
+        page = client.get(posted["Location"])
+        assert [e.member_id for e in page.context["page_obj"]] == [found.pk]
+    # The export of the searched list holds what the page shows.
+    query = posted["Location"].split("?", 1)[1]
+    exported = client.post(reverse("enrollments:export"), {"query": query, "format": "csv", "delimiter": ";"})
+    assert "Baiq Nurul Aini" in exported.content.decode("utf-8-sig")
+    assert "Lalu Ahmad" not in exported.content.decode("utf-8-sig")
