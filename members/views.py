@@ -103,6 +103,8 @@ def member_list(request: AppRequest) -> HttpResponse:
         "q": q,
         "filters": filters,
         "sort": sort,
+        # The column heads' links: the list's query string without its sort (each head sets its own).
+        "unsorted": _without(request.GET, "sort", "page"),
         "query_kind": selectors.classify(q).kind,
         "provinces": Province.objects.filter(active=True),
         "cooperatives": Cooperative.objects.visible_to(request.user).order_by("name")[:300],
@@ -274,3 +276,10 @@ def duplicate_resolve(request: AppRequest, pk: int) -> HttpResponse:
         else _("Marked as different people."),
     )
     return redirect("members:duplicates")
+
+
+def _without(params: QueryDict, *names: str) -> str:
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()

@@ -1,5 +1,6 @@
 """Registering people: NIK rules, one person per NIK nationwide, encryption, scoping, concurrency."""
 
+import re
 from datetime import date
 
 import pytest
@@ -382,3 +383,13 @@ def test_the_registry_can_show_only_the_people_of_one_imported_list(client, mata
     page = client.get(reverse("members:list"), {"import_batch": batch.pk})
     assert [member.pk for member in page.context["page_obj"]] == [listed.pk]
     assert "BPUM 2026" in page.content.decode()
+
+
+def test_the_column_heads_sort_without_piling_up_earlier_sorts(client, mataram_operator):
+    make_member("52.71", full_name="Siti")
+    login_verified(client, mataram_operator)
+    page = client.get(reverse("members:list"), {"sort": "name", "kind": "bpu"}).content.decode()
+    heads = re.findall(r'href="\?([^"]*sort=[^"]*)"', page)
+    assert heads
+    assert all(head.count("sort=") == 1 for head in heads), heads
+    assert all("kind=bpu" in head for head in heads)
