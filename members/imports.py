@@ -254,6 +254,10 @@ def _too_many_rows() -> str:
     }
 
 
+def _no_rows(header_row: int) -> str:
+    return _("The file has a header row (row %(row)s) but no rows under it.") % {"row": header_row}
+
+
 def _no_header() -> str:
     return _(
         "No header row was found in the first %(rows)s rows: the list needs a row naming its columns, "
@@ -289,6 +293,11 @@ def _read_layout(content: bytes, remembered: dict[str, str]) -> Layout:
             number, mapping = find_header(head, remembered)
         except LookupError:
             raise ImportError_(_no_header()) from None
+        if len(head) < HEADER_SEARCH_ROWS and not any(
+            row > number and any(sheets.cell_text(cell) for cell in cells) for row, cells in head
+        ):
+            # The whole sheet was read: a header and nothing under it (the template as downloaded).
+            raise ImportError_(_no_rows(number))
         return Layout(source, number, dict(head)[number], mapping, bound)
     text, encoding = sheets.decode_csv(content)
     lines = text.count("\n")
@@ -704,11 +713,7 @@ def _check(job: Job, batch: ImportBatch, actor: Any) -> None:
         _fail(job, batch, _too_many_rows())
         return
     if not counted:
-        _fail(
-            job,
-            batch,
-            _("The file has a header row (row %(row)s) but no rows under it.") % {"row": batch.header_row},
-        )
+        _fail(job, batch, _no_rows(batch.header_row))
         return
     _mark_repeated(batch, rows)
     _finish_check(job, batch, actor)

@@ -114,6 +114,13 @@ def test_an_uploaded_list_goes_to_its_proposed_columns_with_sample_values(client
     assert AuditEntry.objects.filter(action="members.import.uploaded", object_id=str(batch.pk)).exists()
 
 
+def test_the_template_as_downloaded_is_refused_at_once_for_having_no_rows(client):
+    response = upload(client, template_xlsx(), name="templat.xlsx")
+    assert response.status_code == 400
+    assert "tidak ada baris di bawahnya" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
 def test_a_file_without_a_header_row_is_refused_beside_the_file_field(client):
     response = upload(client, b"1;2;3\n4;5;6\n")
     assert response.status_code == 400
