@@ -187,6 +187,7 @@ def card_action(request: AppRequest, pk: int) -> HttpResponse:
                 handed_to=form.cleaned_data["handed_to"],
                 on=form.cleaned_data["on"],
             )
+            done = _("Hand-over recorded.")
         elif action == "replace":
             card = services.card_replace(card=card, actor=request.user, reason=request.POST.get("reason", ""))
             done = _("Card replaced: %(card)s issued; the old card's QR code no longer verifies.") % {
