@@ -29,7 +29,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from umkm_enroll.audit.services import audit_record
-from umkm_enroll.exports.services import FileKind, export_file_of, exports_dir, register_file_kind
+from umkm_enroll.exports.services import (
+    MAX_ATTEMPTS,
+    FileKind,
+    export_file_of,
+    exports_dir,
+    register_file_kind,
+)
 from umkm_enroll.jobs import services as jobs
 from umkm_enroll.jobs.models import Job
 
@@ -125,6 +131,8 @@ def invoice_job(*, actor: Any, programme: SponsorProgramme, month: date, bills: 
     from .tasks import sponsor_invoice
 
     with transaction.atomic():
+        # Two clicks at once make one job: the programme's row is the lock.
+        SponsorProgramme.objects.select_for_update().filter(pk=programme.pk).first()
         running = (
             _jobs_of(actor, programme, month)
             .select_for_update()
@@ -201,10 +209,15 @@ class _Progress:
 
 
 def invoice_run(job_id: int) -> None:
-    """Make an invoice job's PDF (from the start on every run: the file is written whole or not at all)."""
+    """Make an invoice job's PDF (from the start on every run: the file is written whole or not at all,
+    under a name of the run's own, so two runs of the job never write into each other)."""
     if not jobs.job_start(job_id=job_id):
         return
     job = Job.objects.select_related("created_by", "created_by__office").get(pk=job_id)
+    if job.attempts > MAX_ATTEMPTS:
+        # A list so large that it kills the worker is not queued again forever.
+        jobs.job_fail(job_id=job_id, error=_("The invoice failed too many times: ask for it again."))
+        return
     actor = job.created_by
     if actor is None:
         jobs.job_fail(job_id=job_id, error=_("The user who started this job no longer exists."))
@@ -244,7 +257,7 @@ def _write_whole(path: Path, content: bytes) -> None:
     """The file written under a temporary name and renamed: readers never see half of it; only the owner
     may read it (it holds names)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".pdf.tmp")
+    temporary = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
     with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(content)
         handle.flush()

@@ -324,6 +324,8 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
         reason=reason,
     )
     # The bills it had paid are open again: credit the same target holds from its other payments pays
-    # them now (not at the next monthly run, after their due date).
-    credits_apply(enrollment=original.enrollment, programme=original.sponsor_programme)
+    # them now (not at the next monthly run, after their due date), in a transaction of its own that
+    # locks payments before bills, as the monthly run's credits_apply_all does.
+    enrollment, programme = original.enrollment, original.sponsor_programme
+    transaction.on_commit(lambda: credits_apply(enrollment=enrollment, programme=programme))
     return reversal

@@ -106,11 +106,11 @@ class ArrearsFilterForm(forms.Form):
 
 
 def arrears_form(request: HttpRequest, params: QueryDict) -> ArrearsFilterForm:
-    """The filters of a query string, its search text recalled from the session by its token (a typed name
-    or NIK never travels in a URL); a form posted with the text itself (the export's) keeps it."""
+    """The filters of the list's query string, its search text recalled from the session by its token (a
+    typed name or NIK never travels in a URL; a "q" there, an old bookmark's, is not read: the page and
+    its export show the same rows)."""
     data = params.copy()
-    if "s" in data or request.method == "GET":
-        data["q"] = search_recall(request, data.get("s", ""))
+    data["q"] = search_recall(request, data.get("s", ""))
     return ArrearsFilterForm(data, user=request.user)
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.regions.models import District, Province, Regency, Village
-from umkm_enroll.web.phone import normalize_phone
+from umkm_enroll.web.fields import clean_mobile
 
 from . import nik as nik_rules
 from .import_rules import MAX_AMOUNT
@@ -146,16 +146,7 @@ class MemberForm(forms.ModelForm):
         return value
 
     def _clean_phone(self, name: str) -> str:
-        raw = (self.cleaned_data.get(name) or "").strip()
-        if not raw:
-            return ""
-        try:
-            return normalize_phone(raw)
-        except ValueError:
-            raise forms.ValidationError(
-                _("“%(value)s” is not an Indonesian mobile number. Write it as 08…, +628… or 628….")
-                % {"value": raw}
-            ) from None
+        return clean_mobile(self.cleaned_data.get(name))
 
     def clean_phone(self) -> str:
         return self._clean_phone("phone")

@@ -264,7 +264,12 @@ def _identity_changed(new_nik: bool, before: dict[str, Any], after: Member) -> l
 
 
 # Enrollments BPJAMSOSTEK has accepted: the person's identity is registered there as it is here.
-COVERED = (EnrollmentStatus.APPROVED, EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED)
+COVERED = (
+    EnrollmentStatus.APPROVED,
+    EnrollmentStatus.ACTIVE,
+    EnrollmentStatus.LAPSED,
+    EnrollmentStatus.ENDED,  # a claim (a death under JKM) is made on the identity registered
+)
 
 
 def _refuse_identity_change_when_covered(member: Member, changed: list[str]) -> None:

@@ -99,12 +99,13 @@ def member_list(request: AppRequest) -> HttpResponse:
         "import_batch": ImportBatch.objects.visible_to(request.user)
         .filter(pk=int(filters.get("import_batch") or 0))
         .first(),
-        **paginate(request, members, per_page=25),
+        # The list's own query string (after a live search, the URL pushed, not the POST's empty one).
+        **paginate(request, members, per_page=25, params=params),
         "q": q,
         "filters": filters,
         "sort": sort,
         # The column heads' links: the list's query string without its sort (each head sets its own).
-        "unsorted": _without(request.GET, "sort", "page"),
+        "unsorted": _without(params, "sort", "page"),
         "query_kind": selectors.classify(q).kind,
         "provinces": Province.objects.filter(active=True),
         "cooperatives": Cooperative.objects.visible_to(request.user).order_by("name")[:300],

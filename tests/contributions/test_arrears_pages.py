@@ -299,8 +299,10 @@ def test_an_xlsx_export_stores_a_formula_as_text_and_the_search_is_not_logged(ar
     formula = enroll(FORMULA_NAME, start=OCT)
     run_month(OCT)
     run_month(NOV)
-    response = client_of(area.finance).post(
-        reverse("contributions:arrears_export"), {"format": "xlsx", "q": "hyperlink"}
+    client = client_of(area.finance)
+    searched = client.post(reverse("contributions:arrears"), {"q": "hyperlink"})["Location"]
+    response = client.post(
+        reverse("contributions:arrears_export"), {"format": "xlsx", "query": searched.split("?", 1)[1]}
     )
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active

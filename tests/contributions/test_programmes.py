@@ -538,14 +538,30 @@ def test_an_invoice_job_of_a_programme_out_of_the_makers_area_fails(db, settings
     assert not (tmp_path / "exports").exists() or not any((tmp_path / "exports").iterdir())
 
 
+def test_an_invoice_job_started_too_many_times_is_given_up(db, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.INVOICE_DIRECT_LIMIT = 1
+    programme = invoice_programme(3)
+    client_for(user_in(MATARAM, Role.FINANCE)).post(
+        reverse("contributions:programme_invoice", args=[programme.pk])
+    )
+    job = Job.objects.get(kind=Job.Kind.SPONSOR_INVOICE)
+    Job.objects.filter(pk=job.pk).update(attempts=exports.MAX_ATTEMPTS)  # job_start adds the next one
+    invoicing.invoice_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert not (tmp_path / "exports").exists() or not any((tmp_path / "exports").iterdir())
+
+
 @pytest.mark.worker
 def test_a_large_invoice_is_made_by_a_real_worker(celery_worker_process, settings, tmp_path):
     settings.DATA_DIR = tmp_path
     settings.INVOICE_DIRECT_LIMIT = 100
     programme = invoice_programme(450)
     client = client_for(user_in(MATARAM, Role.FINANCE))
-    client.post(reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "2026-02"})
+    client.post(reverse("contributions:programme_invoice", args=[programme.pk]) + "?bulan=2026-02")
     job = Job.objects.get(kind=Job.Kind.SPONSOR_INVOICE)
+    assert job.params["month"] == "2026-02-01"
     celery_worker_process(extra_env={"DATA_DIR": str(tmp_path), "INVOICE_DIRECT_LIMIT": "100"})
 
     def finished() -> bool:

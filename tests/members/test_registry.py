@@ -333,7 +333,7 @@ def test_a_corrected_nik_is_in_the_history_even_when_its_masked_form_reads_the_s
     assert old not in str(entry.changes)
 
 
-@pytest.mark.parametrize("status", ["approved", "active", "lapsed"])
+@pytest.mark.parametrize("status", ["approved", "active", "lapsed", "ended"])
 def test_the_identity_of_a_person_bpjamsostek_has_approved_is_not_changed_here(
     client, mataram_operator, status
 ):
@@ -393,3 +393,20 @@ def test_the_column_heads_sort_without_piling_up_earlier_sorts(client, mataram_o
     assert heads
     assert all(head.count("sort=") == 1 for head in heads), heads
     assert all("kind=bpu" in head for head in heads)
+
+
+def test_after_a_live_search_the_sort_and_page_links_keep_the_search(client, mataram_operator):
+    for number in range(30):
+        make_member("52.71", full_name=f"Siti Nomor {number}")
+    login_verified(client, mataram_operator)
+    response = client.post(
+        reverse("members:list"), {"q": "siti", "kind": "bpu"}, headers={"HX-Request": "true"}
+    )
+    pushed = response["HX-Push-Url"]
+    found = re.search(r"s=([\w-]+)", pushed)
+    assert found, pushed
+    token = found.group(1)
+    page = response.content.decode()
+    links = re.findall(r'href="\?([^"]*(?:sort|page)=[^"]*)"', page)
+    assert links
+    assert all(f"s={token}" in link and "kind=bpu" in link for link in links), links

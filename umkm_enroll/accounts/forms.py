@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.regions.models import Province, Regency
-from umkm_enroll.web.phone import normalize_phone
+from umkm_enroll.web.fields import clean_mobile
 
 from .models import Office, Role, User
 
@@ -137,16 +137,7 @@ class UserForm(forms.ModelForm):
         fields = ["username", "first_name", "last_name", "email", "phone", "office", "roles", "is_active"]
 
     def clean_phone(self) -> str:
-        raw = (self.cleaned_data.get("phone") or "").strip()
-        if not raw:
-            return ""
-        try:
-            return normalize_phone(raw)
-        except ValueError:
-            raise forms.ValidationError(
-                _("“%(value)s” is not an Indonesian mobile number. Write it as 08…, +628… or 628….")
-                % {"value": raw[:30]}
-            ) from None
+        return clean_mobile(self.cleaned_data.get("phone"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -39,7 +39,10 @@ def job_succeed(*, job_id: int, result: dict[str, Any] | None = None) -> None:
 
 
 def job_fail(*, job_id: int, error: str) -> None:
-    Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now(), error=error)
+    """Mark a job failed, unless it has succeeded (a late error of a second run does not undo that)."""
+    Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).update(
+        status=Job.Status.FAILED, finished_at=timezone.now(), error=error
+    )
 
 
 def job_heartbeat(job: Job) -> None:

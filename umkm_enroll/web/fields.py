@@ -87,3 +87,19 @@ class RupiahField(forms.Field):
                 raise forms.ValidationError(
                     self.error_messages[code], code=code, params={"limit": f"{bound:,}".replace(",", ".")}
                 )
+
+
+def clean_mobile(raw: str | None) -> str:
+    """A form's mobile number as stored (+628...), "" when empty; a ValidationError saying how to write it."""
+    from .phone import normalize_phone
+
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        return normalize_phone(raw)
+    except ValueError:
+        raise forms.ValidationError(
+            _("“%(value)s” is not an Indonesian mobile number. Write it as 08…, +628… or 628….")
+            % {"value": raw[:30]}
+        ) from None
