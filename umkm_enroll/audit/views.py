@@ -7,12 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from umkm_enroll.accounts.access import national, role_required
 from umkm_enroll.accounts.models import Role
 from umkm_enroll.web.listing import paginate
 
 from .models import AuditEntry
+from .templatetags.audit_format import action_label
 
 
 def _day_bound(value: str, end: bool) -> datetime | None:
@@ -30,7 +32,12 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         key: request.GET.get(key, "").strip() for key in ("actor", "action", "object", "since", "until")
     }
     if filters["actor"]:
-        entries = entries.filter(actor_label__icontains=filters["actor"])
+        # The sign-in name kept in the entry, or the name of the account it belongs to.
+        words = filters["actor"].split()
+        by_name = Q()
+        for word in words:
+            by_name &= Q(actor__first_name__icontains=word) | Q(actor__last_name__icontains=word)
+        entries = entries.filter(Q(actor_label__icontains=filters["actor"]) | by_name)
     if filters["action"]:
         entries = entries.filter(action__startswith=filters["action"])
     if filters["object"]:
@@ -40,12 +47,24 @@ def entry_list(request: HttpRequest) -> HttpResponse:
             | Q(object_label__icontains=filters["object"])
         )
     since = _day_bound(filters["since"], end=False)
+    until = _day_bound(filters["until"], end=True)
+    errors = [
+        _("“%(value)s” is not a date: choose the day in the calendar.") % {"value": filters[name][:20]}
+        for name, bound in (("since", since), ("until", until))
+        if filters[name] and bound is None
+    ]
+    if since and until and since > until:
+        errors.append(_("The “From” day is after the “Until” day: swap them."))
+        since = until = None
     if since:
         entries = entries.filter(at__gte=since)
-    until = _day_bound(filters["until"], end=True)
     if until:
         entries = entries.filter(at__lte=until)
-    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    # The actions recorded so far, by their label in the page's language.
+    codes = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    actions = sorted(((code, action_label(code)) for code in codes), key=lambda item: item[1].lower())
     return render(
-        request, "audit/entry_list.html", {**paginate(request, entries), **filters, "actions": actions}
+        request,
+        "audit/entry_list.html",
+        {**paginate(request, entries), **filters, "actions": actions, "errors": errors},
     )
