@@ -16,8 +16,9 @@ from cooperatives.models import Cooperative
 from members.models import ImportBatch
 from umkm_enroll.accounts.access import role_required, scoped
 from umkm_enroll.accounts.models import Office, Role
+from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.audit.services import audit_record
-from umkm_enroll.regions.models import Province
+from umkm_enroll.regions.models import Province, Regency
 from umkm_enroll.web.http import AppRequest
 from umkm_enroll.web.listing import paginate
 
@@ -31,7 +32,7 @@ class BatchForm(forms.Form):
     province = forms.ModelChoiceField(
         label=gettext_lazy("Province"), queryset=Province.objects.none(), required=False
     )
-    regency = forms.CharField(label=gettext_lazy("Regency/city code"), max_length=5, required=False)
+    regency = forms.ChoiceField(label=gettext_lazy("Regency or city"), required=False)
     branch = forms.ModelChoiceField(
         label=gettext_lazy("Serving branch"), queryset=Office.objects.none(), required=False
     )
@@ -56,10 +57,18 @@ class BatchForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
-        fields["province"].queryset = Province.objects.filter(active=True)
-        fields["branch"].queryset = Office.objects.filter(kind=Office.Kind.BPJS_BRANCH, active=True).order_by(
-            "name"
-        )
+        # Only the places of the user's area are offered: a batch chosen elsewhere would hold no card.
+        scope = scope_of(user)
+        provinces = Province.objects.filter(active=True)
+        regencies = Regency.objects.filter(active=True).order_by("name")
+        branches = Office.objects.filter(kind=Office.Kind.BPJS_BRANCH, active=True)
+        if not scope.everything:
+            provinces = provinces.filter(code__in=sorted(scope.province_codes))
+            regencies = regencies.filter(code__in=sorted(scope.regency_codes))
+            branches = branches.filter(served_regencies__code__in=sorted(scope.regency_codes)).distinct()
+        fields["province"].queryset = provinces
+        fields["regency"].choices = [("", "—"), *((r.code, f"{r.name} ({r.code})") for r in regencies)]
+        fields["branch"].queryset = branches.order_by("name")
         fields["cooperative"].queryset = Cooperative.objects.visible_to(user).order_by("name")
         fields["import_batch"].queryset = ImportBatch.objects.filter(office_id=user.office_id)
 

@@ -131,3 +131,11 @@ def test_the_batch_pages_count_then_start_and_others_see_nothing(
     stranger = Client()
     login_verified(stranger, other)
     assert stranger.get(reverse("cards:batch_detail", args=[batch.pk])).status_code == 404
+    # The form offers the places of the user's area only, and refuses a code typed from elsewhere.
+    form = client.get(reverse("cards:batch_list")).context["form"]
+    assert {province.code for province in form.fields["province"].queryset} == {"52"}
+    assert {code[:2] for code, _label in form.fields["regency"].choices if code} == {"52"}
+    elsewhere = client.post(
+        reverse("cards:batch_list"), {"layout": "sheets", "split_by": "regency", "regency": "71.71"}
+    )
+    assert "regency" in elsewhere.context["form"].errors
