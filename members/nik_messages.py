@@ -27,12 +27,12 @@ MESSAGES = {
     "serial_zero": _("Digits 13-16 cannot be 0000."),
     "birth_future": _("Digits 7-12 give a date of birth in the future (%(date)s)."),
     "birth_mismatch": _(
-        "Digits %(differing)s of the NIK do not match the date of birth on the form: digits 7-12 "
+        "Digits %(differing)s of the NIK do not match the date of birth given: digits 7-12 "
         "are %(found)s and should be %(expected)s (DDMMYY, women add 40 to the day). Correct the "
         "NIK or the date of birth."
     ),
     "sex_mismatch": _(
-        "Digits %(digits)s of the NIK (%(found)s) do not match the sex on the form: for this date "
+        "Digits %(digits)s of the NIK (%(found)s) do not match the sex given: for this date "
         "of birth they should be %(expected)s (women add 40 to the day). Correct the NIK or the sex."
     ),
 }

@@ -34,7 +34,7 @@ _DIGITS = re.compile(r"^\+?[\d\s.\-]+$")
 class Query:
     """What a search box entry means: a full NIK, a phone number, a KPJ number, or a name."""
 
-    kind: str  # "nik", "phone", "kpj", "name", ""
+    kind: str  # "nik", "phone", "kpj", "name", "" (nothing typed), "none" (no letter or digit: finds no one)
     value: str
 
 
@@ -50,7 +50,10 @@ def classify(q: str) -> Query:
             return Query("phone", normalize_phone(q))
         except ValueError:
             return Query("kpj", digits)
-    return Query("name", normalize_name(q))
+    name = normalize_name(q)
+    if not name_tokens(name):
+        return Query("none", "")  # "'", "%": a search for no one, not for everyone
+    return Query("name", name)
 
 
 Rows = TypeVar("Rows", bound=QuerySet)
@@ -68,6 +71,8 @@ def filter_by_person(rows: Rows, q: str, prefix: str = "member__") -> Rows:
         return rows.filter(**{f"{prefix}phone": query.value})
     if query.kind == "kpj":
         return rows.filter(**{f"{prefix}kpj_number": query.value})
+    if query.kind == "none":
+        return rows.none()
     for word in name_tokens(query.value):
         rows = rows.filter(**{f"{prefix}name_search__contains": word})
     return rows
@@ -126,6 +131,8 @@ def members_search(
         members = members.filter(phone=query.value)
     elif query.kind == "kpj":
         members = members.filter(kpj_number=query.value)
+    elif query.kind == "none":
+        return []
     elif query.kind == "name":
         # Typo-tolerant: every typed word must match a word of the name that is similar to it or starts
         # with it (expanded through the NameToken vocabulary). The best NAME_RESULTS come first, by word

@@ -410,3 +410,11 @@ def test_after_a_live_search_the_sort_and_page_links_keep_the_search(client, mat
     links = re.findall(r'href="\?([^"]*(?:sort|page)=[^"]*)"', page)
     assert links
     assert all(f"s={token}" in link and "kind=bpu" in link for link in links), links
+
+
+@pytest.mark.parametrize("typed", ["'", "%", "!!"])
+def test_a_search_of_punctuation_finds_no_one_rather_than_everyone(client, mataram_operator, typed):
+    make_member("52.71", full_name="Siti")
+    login_verified(client, mataram_operator)
+    found = client.post(reverse("members:list"), {"q": typed}, follow=True)
+    assert list(found.context["page_obj"]) == []
