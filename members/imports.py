@@ -343,6 +343,13 @@ def import_upload(
     if earlier is not None and not again:
         raise SameFile(earlier)
     try:
+        if Path(name).suffix.lower() in {".xlsx", ".xlsm"} and sheets.sniff_format(content) != sheets.XLSX:
+            raise ImportError_(
+                _(
+                    "The file's name ends in .xlsx but it is not an Excel workbook (it may be damaged or "
+                    "renamed): open it in Excel and save it again as .xlsx or .csv."
+                )
+            )
         layout = _read_layout(content, remembered_for(actor.office_id))
     except sheets.SpreadsheetError as error:
         raise ImportError_(str(error)) from None

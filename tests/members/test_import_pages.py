@@ -121,6 +121,12 @@ def test_the_template_as_downloaded_is_refused_at_once_for_having_no_rows(client
     assert not ImportBatch.objects.exists()
 
 
+def test_a_text_file_named_xlsx_is_said_not_to_be_a_workbook(client):
+    response = upload(client, b"NIK;Nama\n1;2\n", name="daftar.xlsx")
+    assert response.status_code == 400
+    assert "bukan buku kerja Excel" in response.content.decode()
+
+
 def test_a_file_without_a_header_row_is_refused_beside_the_file_field(client):
     response = upload(client, b"1;2;3\n4;5;6\n")
     assert response.status_code == 400
