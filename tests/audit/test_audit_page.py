@@ -43,3 +43,38 @@ def test_days_in_the_wrong_order_or_not_days_are_said_not_silently_ignored(admin
     assert "setelah" in swapped.content.decode()
     assert swapped.context["errors"]
     assert admin_client.get("/kelola/audit/", {"since": "xx"}).context["errors"]
+
+
+def test_a_history_shows_names_days_and_labels_and_leaves_out_what_stayed_empty():
+    from django.utils import translation
+
+    from umkm_enroll.audit.templatetags.audit_format import change_rows
+
+    office = OfficeFactory.diskop_regency("52.71", name="Diskop Kota Mataram")
+    entry = audit_record(
+        actor=None,
+        action="members.member.created",
+        changes={
+            "regency": (None, "52.71"),
+            "office": (None, office.pk),
+            "email": (None, ""),
+            "import_batch": (None, 3),
+        },
+    )
+    entry.object_type = "members.member"
+    with translation.override("id"):
+        rows = change_rows(entry)
+    afters = {after for _label, _before, after in rows}
+    assert {"Kota Mataram", "Diskop Kota Mataram"} <= afters  # names, not the code and the id
+    assert not any(label.lower().startswith("alamat email") for label, _before, _after in rows)
+    assert "import_batch" not in {label for label, _before, _after in rows}
+
+    started = audit_record(
+        actor=None,
+        action="members.enrollment.updated",
+        changes={"requested_start": ("2026-12-01", "2027-01-01")},
+    )
+    started.object_type = "members.enrollment"
+    assert [(before, after) for _label, before, after in change_rows(started)] == [
+        ("01/12/2026", "01/01/2027")
+    ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -72,13 +75,57 @@ def action_label(action: str) -> str:
     return str(label) if label else action
 
 
+# Keys of entries that are not fields of the object (what an import, an invoice or an export recorded).
+EXTRA_LABELS = {
+    "import_batch": _("Imported list"),
+    "bills": _("Bills"),
+    "month": _("Month"),
+    "list": _("List"),
+    "rows": _("Rows"),
+    "format": _("Format"),
+    "filters": _("Filters"),
+    "nik": _("NIK"),
+}
+# Relations whose stored key is shown by its object's name: reference data and offices, never a person.
+NAMED_RELATIONS = {
+    "regions.province",
+    "regions.regency",
+    "regions.district",
+    "regions.village",
+    "accounts.office",
+    "cooperatives.cooperative",
+    "contributions.sponsorprogramme",
+    "members.importbatch",
+}
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 @register.simple_tag
 def field_label(object_type: str, field: str) -> str:
     try:
         model = apps.get_model(object_type)
         return str(capfirst(model._meta.get_field(field).verbose_name))
     except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
-        return field
+        extra = EXTRA_LABELS.get(field)
+        return str(extra) if extra else field
+
+
+@register.simple_tag
+def change_rows(entry: Any) -> list[tuple[str, str, str]]:
+    """An entry's changes as (label, before, after), leaving out the fields that were empty and stay so."""
+    rows = []
+    for field, values in (entry.changes or {}).items():
+        before, after = [*values, None, None][:2] if isinstance(values, list) else (None, values)
+        if before in (None, "", []) and after in (None, "", []):
+            continue
+        rows.append(
+            (
+                field_label(entry.object_type, field),
+                change_value(entry.object_type, field, before),
+                change_value(entry.object_type, field, after),
+            )
+        )
+    return rows
 
 
 @register.filter
@@ -96,11 +143,20 @@ def audit_value(value: object) -> str:
 
 @register.simple_tag
 def change_value(object_type: str, field: str, value: object) -> str:
-    """A stored value as the interface shows it: the label of a choice ("Peserta sendiri", not "self")."""
+    """A stored value as the interface shows it: the label of a choice ("Peserta sendiri", not "self"),
+    the name of a region, office, cooperative or programme (not its code or id), a day as dd/mm/yyyy."""
     try:
-        choices = dict(apps.get_model(object_type)._meta.get_field(field).flatchoices)
+        model_field: Any = apps.get_model(object_type)._meta.get_field(field)
     except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
-        choices = {}
+        model_field = None
+    choices = dict(model_field.flatchoices) if model_field is not None else {}
     if isinstance(value, str) and value in choices:
         return str(choices[value])
+    related = getattr(model_field, "related_model", None) if model_field is not None else None
+    if related is not None and value not in (None, "") and related._meta.label_lower in NAMED_RELATIONS:
+        found = related._default_manager.filter(pk=value).first()
+        if found is not None:
+            return str(found)
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
     return audit_value(value)
