@@ -47,7 +47,7 @@ def test_an_operator_registers_a_cooperative_choosing_its_address_region_by_regi
     page.get_by_role("button", name="Simpan").click()
 
     expect(page.get_by_role("heading", name="Koperasi Nelayan Ampenan Sejahtera")).to_be_visible()
-    expect(page.get_by_text("Ampenan Selatan")).to_be_visible()
+    expect(page.locator("dd", has_text="Ampenan Selatan")).to_be_visible()
     expect(page.get_by_text("AHU-0004321.AH.01.26.TAHUN 2020", exact=True)).to_be_visible()
     cooperative = Cooperative.objects.get(name="Koperasi Nelayan Ampenan Sejahtera")
     assert (cooperative.regency_id, cooperative.district_id, cooperative.village_id) == (
