@@ -36,6 +36,7 @@ def test_actions_are_offered_by_their_label_and_users_found_by_name(admin_client
     assert [entry.action for entry in chosen.context["page_obj"]] == ["members.member.created"]
     by_name = admin_client.get("/kelola/audit/", {"actor": "baiq nurul", "action": "accounts.logout"})
     assert [entry.actor_label for entry in by_name.context["page_obj"]] == ["op.mataram"]
+    assert "Baiq Nurul (op.mataram)" in by_name.content.decode()  # shown by name
 
 
 def test_days_in_the_wrong_order_or_not_days_are_said_not_silently_ignored(admin_client):

@@ -132,4 +132,7 @@ def audit_record_many(entries: Iterable[AuditEntry]) -> int:
 
 
 def history_of(target: models.Model):
-    return AuditEntry.objects.filter(object_type=target._meta.label_lower, object_id=str(target.pk))
+    """The object's entries, each with its actor's account (pages name the actor by name)."""
+    return AuditEntry.objects.filter(
+        object_type=target._meta.label_lower, object_id=str(target.pk)
+    ).select_related("actor")

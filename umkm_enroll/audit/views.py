@@ -27,7 +27,7 @@ def _day_bound(value: str, end: bool) -> datetime | None:
 @national
 @role_required(Role.ADMINISTRATOR)
 def entry_list(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.all()
+    entries = AuditEntry.objects.select_related("actor")
     filters = {
         key: request.GET.get(key, "").strip() for key in ("actor", "action", "object", "since", "until")
     }
