@@ -30,10 +30,10 @@ from django.utils.translation import gettext as _
 
 from umkm_enroll.audit.services import audit_record
 from umkm_enroll.exports.services import (
-    MAX_ATTEMPTS,
     FileKind,
     export_file_of,
     exports_dir,
+    file_job_start,
     register_file_kind,
 )
 from umkm_enroll.jobs import services as jobs
@@ -211,17 +211,10 @@ class _Progress:
 def invoice_run(job_id: int) -> None:
     """Make an invoice job's PDF (from the start on every run: the file is written whole or not at all,
     under a name of the run's own, so two runs of the job never write into each other)."""
-    if not jobs.job_start(job_id=job_id):
-        return
-    job = Job.objects.select_related("created_by", "created_by__office").get(pk=job_id)
-    if job.attempts > MAX_ATTEMPTS:
-        # A list so large that it kills the worker is not queued again forever.
-        jobs.job_fail(job_id=job_id, error=_("The invoice failed too many times: ask for it again."))
+    job = file_job_start(job_id, too_many=_("The invoice failed too many times: ask for it again."))
+    if job is None:
         return
     actor = job.created_by
-    if actor is None:
-        jobs.job_fail(job_id=job_id, error=_("The user who started this job no longer exists."))
-        return
     params = job.params
     programme = (
         SponsorProgramme.objects.visible_to(actor)

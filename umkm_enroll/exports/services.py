@@ -257,18 +257,28 @@ def _open_at(path: Path, length: int) -> IO[bytes]:
     return handle
 
 
-def export_run(job_id: int) -> None:
-    """Write an export job's file, a chunk per transaction; resumable after any crash."""
+def file_job_start(job_id: int, *, too_many: str) -> Job | None:
+    """Start a run of a job that makes a file for its creator: the job (its creator loaded), or None when
+    it has finished already, was started more than MAX_ATTEMPTS times (failed with `too_many`: a file so
+    large that it kills the worker is not queued again forever) or its creator no longer exists."""
     if not jobs.job_start(job_id=job_id):
-        return
+        return None
     job = Job.objects.select_related("created_by", "created_by__office").get(pk=job_id)
     if job.attempts > MAX_ATTEMPTS:
-        jobs.job_fail(job_id=job_id, error=_("The export failed too many times; start it again."))
+        jobs.job_fail(job_id=job_id, error=too_many)
+        return None
+    if job.created_by is None:
+        jobs.job_fail(job_id=job_id, error=_("The user who started this job no longer exists."))
+        return None
+    return job
+
+
+def export_run(job_id: int) -> None:
+    """Write an export job's file, a chunk per transaction; resumable after any crash."""
+    job = file_job_start(job_id, too_many=_("The export failed too many times; start it again."))
+    if job is None:
         return
     actor = job.created_by
-    if actor is None:
-        jobs.job_fail(job_id=job_id, error=_("The user who started this job no longer exists."))
-        return
     params = job.params
     export = registry.get(params.get("list", LEGACY_LIST))
     today = date.fromisoformat(params["today"])
