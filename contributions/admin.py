@@ -1,27 +1,9 @@
 from django.contrib import admin
 
-from .models import IncomeBracket, Relief, TariffScheme
+from .models import Relief
 
-
-@admin.register(TariffScheme)
-class TariffSchemeAdmin(admin.ModelAdmin):
-    list_display = [
-        "code",
-        "name",
-        "province",
-        "valid_from",
-        "valid_to",
-        "method",
-        "flat_amount",
-        "rounding_unit",
-    ]
-    list_filter = ["method", "province"]
-    search_fields = ["code", "name"]
-
-
-@admin.register(IncomeBracket)
-class IncomeBracketAdmin(admin.ModelAdmin):
-    list_display = ["amount", "valid_from", "valid_to"]
+# Schemes and income brackets are managed on the tariff pages (/iuran/tarif/), which keep billed months
+# as billed and audit every change; reliefs, set by regulation, here.
 
 
 @admin.register(Relief)

@@ -14,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from . import tariffs
 
 
+def _lower_first(text: str) -> str:
+    """A label inside a sentence: "Reported wage (PU)" -> "reported wage (PU)"."""
+    return text[:1].lower() + text[1:]
+
+
 class TariffScheme(models.Model):
     class Method(models.TextChoices):
         FLAT = tariffs.FLAT, _("Flat amount")
@@ -71,6 +76,38 @@ class TariffScheme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def summary(self) -> str:
+        """The arithmetic in a line: "Rp 11.800 a month" or "JKK 0,24% + JKM 0,30% of ..., rounded up to
+        Rp 100"."""
+        from umkm_enroll.web.templatetags.formatting import format_percent_points, format_rupiah
+
+        if self.method == tariffs.FLAT:
+            return str(_("%(amount)s a month for JKK and JKM together")) % {
+                "amount": format_rupiah(self.flat_amount)
+            }
+        rates = dict(self.jkk_rates or {})
+        if "" in rates:
+            jkk = f"JKK {format_percent_points(rates[''])}"
+        else:
+            low, high = min(rates.values(), default=0), max(rates.values(), default=0)
+            jkk = str(_("JKK %(low)s to %(high)s by risk class")) % {
+                "low": format_percent_points(low),
+                "high": format_percent_points(high),
+            }
+        jkm = (
+            f"JKM {format_rupiah(self.jkm_flat)}"
+            if self.jkm_flat is not None
+            else f"JKM {format_percent_points(self.jkm_rate)}"
+        )
+        text = str(_("%(jkk)s + %(jkm)s of the %(base)s")) % {
+            "jkk": jkk,
+            "jkm": jkm,
+            "base": _lower_first(str(self.Base(self.base).label)) if self.base in self.Base.values else "—",
+        }
+        if self.rounding_unit > 1:
+            text += str(_(", rounded up to %(unit)s")) % {"unit": format_rupiah(self.rounding_unit)}
+        return text
 
     def as_tariff(self) -> tariffs.Scheme:
         return tariffs.Scheme(

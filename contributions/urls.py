@@ -18,4 +18,5 @@ urlpatterns = [
     path("program/", include("contributions.urls_programmes")),
     path("tunggakan/", include("contributions.urls_arrears")),
     path("berkas/", include("contributions.urls_files")),
+    path("tarif/", include("contributions.urls_tariffs")),
 ]

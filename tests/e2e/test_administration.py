@@ -63,3 +63,45 @@ def test_an_administrator_creates_a_branch_and_a_user_for_it_in_the_browser(
     assert AuditEntry.objects.filter(
         action="accounts.user.created", object_id=str(created.pk), actor=admin
     ).exists()
+
+
+def test_an_administrator_adds_a_contribution_scheme_in_the_browser(page, live_server, transactional_db):
+    from contributions.models import TariffScheme
+
+    admin = UserFactory.create(
+        username="admin.tarif",
+        roles=[Role.ADMINISTRATOR],
+        office=OfficeFactory.ministry(name="Kementerian Uji"),
+    )
+    page.goto("/")
+    browser_login(page, admin)
+    page.goto("/")
+    page.get_by_role("link", name="Tarif", exact=True).first.click()
+    page.get_by_role("link", name="Skema baru").click()
+    page.get_by_label("Kode").fill("ntb-2027")
+    page.get_by_label("Nama").fill("NTB 2027: 0,54% UMP")
+    page.get_by_label("Provinsi").select_option(label="Nusa Tenggara Barat")
+    page.get_by_label("Bulan pertama").fill("2027-01")
+    page.get_by_label("Metode").select_option(label="Tarif dikali dasar")
+    page.get_by_label("Dasar", exact=True).select_option(index=3)
+    page.get_by_label("Tarif JKK (%)").fill("0,24")
+    page.get_by_label("Tarif JKM (%)").fill("30")  # a typo for 0,30
+    page.get_by_label("Dibulatkan ke atas ke (Rp)").fill("100")
+    page.get_by_role("button", name="Simpan").click()
+    assert page.get_by_text("Tarif harus lebih dari 0% dan paling tinggi 10%").is_visible()
+    assert not TariffScheme.objects.filter(code="ntb-2027").exists()
+
+    page.get_by_label("Tarif JKM (%)").fill("0,30")
+    page.get_by_role("button", name="Simpan").click()
+    facts = page.get_by_test_id("scheme-facts")
+    assert "JKK 0,24% + JKM 0,3% dari upah minimum provinsi tahun berjalan" in facts.inner_text()
+    scheme = TariffScheme.objects.get(code="ntb-2027")
+    assert (scheme.province_id, scheme.jkk_rates, scheme.jkm_rate, scheme.rounding_unit) == (
+        "52",
+        {"": 24},
+        30,
+        100,
+    )
+    assert AuditEntry.objects.filter(action="contributions.scheme.created", object_id=str(scheme.pk)).exists()
+    page.get_by_role("link", name="Tarif").first.click()
+    assert page.get_by_test_id("schemes").get_by_role("link", name="ntb-2027").is_visible()

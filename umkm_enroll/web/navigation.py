@@ -41,6 +41,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Coverage targets"), "dashboards:target_list", frozenset({"administrator", "national_viewer"})),
     NavItem(_("Regions"), "regions:index"),
     NavItem(_("Minimum wages"), "regions:minimum_wages"),
+    NavItem(_("Tariffs"), "contributions:tariff_list", frozenset({"finance", "administrator"})),
     NavItem(_("Offices"), "accounts:office_list", ADMIN),
     NavItem(_("Users"), "accounts:user_list", ADMIN),
     NavItem(_("Audit log"), "audit:list", ADMIN),
