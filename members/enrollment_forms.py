@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.accounts.models import Office
 
-from .enrollments import BULK_LIMIT, RejectionReason, kpj_is_valid, start_problem
+from .enrollments import BULK_LIMIT, RejectionReason, kpj_is_valid, scheme_problem, start_problem
 from .models import EndReason, Enrollment, ImportBatch, ParticipantKind, Payer
 
 
@@ -49,10 +49,21 @@ class EnrollmentForm(forms.ModelForm):
                 models.Q(regency__isnull=True) | models.Q(regency_id=member.regency_id)
             )
 
+        # The schemes still in force (or to come), of every province or the person's; an enrollment's own
+        # scheme stays on the list.
+        self.member = member if member is not None else getattr(self.instance, "member", None)
+        offered = TariffScheme.objects.filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=timezone.localdate().replace(day=1))
+        )
+        if self.member is not None:
+            offered = offered.filter(
+                models.Q(province__isnull=True) | models.Q(province_id=self.member.province_id)
+            )
+        offered = offered | TariffScheme.objects.filter(code=self.instance.scheme or None)
         scheme: Any = self.fields["scheme"]
         scheme.choices = [
             ("", _("Default (flat Rp 11.800)")),
-            *TariffScheme.objects.values_list("code", "name"),
+            *offered.order_by("name").values_list("code", "name"),
         ]
         scheme.help_text = _("The tariff agreed for this participant; empty: the default flat scheme.")
         self.fields["requested_start"].initial = timezone.localdate()
@@ -71,6 +82,10 @@ class EnrollmentForm(forms.ModelForm):
         problem = start_problem(start, timezone.localdate()) if start else None
         if problem:
             self.add_error("requested_start", problem)
+        if data.get("scheme") and start and self.member is not None:
+            wrong = scheme_problem(data["scheme"], start=start, province=self.member.province_id)
+            if wrong:
+                self.add_error("scheme", wrong)
         return data
 
     def service_data(self) -> dict[str, Any]:

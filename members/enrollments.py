@@ -139,17 +139,43 @@ def start_problem(start: date, today: date) -> str | None:
     return None
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
+def scheme_problem(code: str, *, start: date | None, province: str | None) -> str | None:
+    """Why the scheme `code` cannot be an enrollment's (unknown, another province's, or not in force in
+    the month cover is asked to start: the monthly run would find no tariff), or None."""
+    from contributions.models import TariffScheme
+
+    scheme = TariffScheme.objects.filter(code=code).first()
+    if scheme is None:
+        return _("Unknown contribution scheme “%(code)s”.") % {"code": code}
+    if province and scheme.province_id and scheme.province_id != province:
+        return _("The scheme “%(name)s” is for another province: choose one for the person's province.") % {
+            "name": scheme.name
+        }
+    month = start.replace(day=1) if start else None
+    if month and (month < scheme.valid_from or (scheme.valid_to and month > scheme.valid_to)):
+        return _(
+            "The scheme “%(name)s” applies from %(first)s to %(last)s, not in the month cover starts "
+            "(%(month)s): choose a scheme in force then."
+        ) % {
+            "name": scheme.name,
+            "first": f"{scheme.valid_from:%m/%Y}",
+            "last": f"{scheme.valid_to:%m/%Y}" if scheme.valid_to else "…",
+            "month": f"{month:%m/%Y}",
+        }
+    return None
+
+
+def _clean(data: dict[str, Any], *, start: date | None = None, province: str | None = None) -> dict[str, Any]:
+    start = data.get("requested_start") or start
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise EnrollmentError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     if data.get("requested_start") and data["requested_start"] > latest_start(timezone.localdate()):
         raise EnrollmentError(str(start_problem(data["requested_start"], timezone.localdate())))
     if data.get("scheme"):
-        from contributions.models import TariffScheme
-
-        if not TariffScheme.objects.filter(code=data["scheme"]).exists():
-            raise EnrollmentError(_("Unknown contribution scheme “%(code)s”.") % {"code": data["scheme"]})
+        problem = scheme_problem(data["scheme"], start=start, province=province)
+        if problem:
+            raise EnrollmentError(problem)
     if "payer" in data:
         if data["payer"] != Payer.SPONSOR:
             data = {**data, "sponsor_programme": None}
@@ -176,7 +202,7 @@ def enrollment_create(
         raise EnrollmentError(_("This person is outside your office's area."))
     if member.merged_into_id:
         raise EnrollmentError(_("This record was merged into another one: enroll that record."))
-    data = _clean({"kind": member.kind, **data})
+    data = _clean({"kind": member.kind, **data}, start=timezone.localdate(), province=member.province_id)
     enrollment = Enrollment(member=member, created_office=getattr(actor, "office", None), **data)
     enrollment.status_changed_at = timezone.now()
     try:
@@ -212,7 +238,7 @@ def enrollment_update(
         raise EnrollmentError(
             _("Someone else changed this enrollment while you were editing: review it and save again.")
         )
-    data = _clean(data)
+    data = _clean(data, start=enrollment.requested_start, province=enrollment.member.province_id)
     changes = {
         name: (getattr(enrollment, name), value)
         for name, value in data.items()

@@ -1,7 +1,7 @@
 """The enrollment API (/api/v1/enrollments/) and the jobs API (/api/v1/jobs/): scoping, roles, the whole
 lifecycle through the services, conflicts, bulk decisions as jobs, messages in Indonesian."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -87,10 +87,30 @@ def test_an_operator_creates_and_submits_an_enrollment_that_shows_the_nik_masked
 
 
 def test_without_submit_the_enrollment_stays_a_draft(operator, member):
-    response = create(client_of(operator), member, payer="sponsor", scheme="ntb-2021")
+    response = create(client_of(operator), member, payer="sponsor", scheme="bpu-national")
     assert response.status_code == 201, response.json()
     enrollment = Enrollment.objects.get()
-    assert (enrollment.status, enrollment.payer, enrollment.scheme) == ("draft", "sponsor", "ntb-2021")
+    assert (enrollment.status, enrollment.payer, enrollment.scheme) == ("draft", "sponsor", "bpu-national")
+
+
+def test_a_scheme_not_in_force_when_cover_starts_or_of_another_province_is_refused(operator, member):
+    from contributions.models import TariffScheme
+
+    ended = create(client_of(operator), member, scheme="ntb-2021")
+    assert ended.status_code == 400
+    assert "berlaku dari 01/2021 sampai 12/2021" in str(ended.json())
+    TariffScheme.objects.create(
+        code="sulut-2026",
+        name="Sulut 2026",
+        province_id="71",
+        valid_from=date(2026, 1, 1),
+        method="flat",
+        flat_amount=12_000,
+    )
+    elsewhere = create(client_of(operator), member, scheme="sulut-2026")
+    assert elsewhere.status_code == 400
+    assert "untuk provinsi lain" in str(elsewhere.json())
+    assert not Enrollment.objects.exists()
 
 
 def test_the_list_is_scoped_and_filtered(operator, member):

@@ -289,7 +289,8 @@ def test_the_form_warns_of_possible_duplicates_and_offers_the_stored_schemes(tea
     duplicates_flag(member=twin)
     page = client_for(operator).get(reverse("enrollments:create", args=[twin.pk])).content.decode()
     assert 'data-testid="duplicate-warning"' in page
-    assert 'value="ntb-2021"' in page
+    assert 'value="bpu-national"' in page
+    assert 'value="ntb-2021"' not in page  # ended in 2021: no tariff for a cover starting now
     response = client_for(operator).post(
         reverse("enrollments:create", args=[twin.pk]),
         {
