@@ -13,19 +13,24 @@ from typing import Any
 from . import tariffs
 
 SCHEMES = [
-    (tariffs.DEFAULT_FLAT, "Iuran tetap Rp 11.800 (skema bawaan)", None, "Default flat scheme (brief)"),
-    (tariffs.BPU_NATIONAL, "BPU nasional: JKK 1% penghasilan + JKM Rp 6.800", None, "PP 44/2015 as amended"),
+    (tariffs.DEFAULT_FLAT, "Iuran tetap Rp 11.800 (skema bawaan)", None, "Skema bawaan (brief)"),
+    (
+        tariffs.BPU_NATIONAL,
+        "BPU nasional: JKK 1% penghasilan + JKM Rp 6.800",
+        None,
+        "PP 44/2015 dan perubahannya",
+    ),
     (
         tariffs.PU_NATIONAL,
         "PU nasional: JKK menurut kelas risiko + JKM 0,30% upah",
         None,
-        "PP 44/2015 as amended",
+        "PP 44/2015 dan perubahannya",
     ),
     (tariffs.NTB_2021, "NTB 2021: 0,54% UMP, dibulatkan ke Rp 100", "52", "Pergub NTB 51/2020; brief"),
 ]
 RELIEFS = [
     (tariffs.PP_49_2020, "PP 49/2020"),
-    (tariffs.PP_50_2025, "PP 50/2025 (not for APBD/APBN payers)"),
+    (tariffs.PP_50_2025, "PP 50/2025 (tidak untuk pembayar APBD/APBN)"),
 ]
 LOWEST_BRACKET = (1_000_000, date(2015, 7, 1))
 
