@@ -44,6 +44,29 @@ def test_days_in_the_wrong_order_or_not_days_are_said_not_silently_ignored(admin
     assert "setelah" in swapped.content.decode()
     assert swapped.context["errors"]
     assert admin_client.get("/kelola/audit/", {"since": "xx"}).context["errors"]
+    impossible = admin_client.get("/kelola/audit/", {"since": "2026-13-45"})
+    assert impossible.status_code == 200
+    assert impossible.context["errors"]
+
+
+def test_an_invoice_download_entry_shows_in_the_programme_history_and_the_log(admin_client):
+    from tests.factories import make_programme
+
+    programme = make_programme("52")
+    audit_record(
+        actor=None,
+        action="contributions.programme.invoice_downloaded",
+        target=programme,
+        changes={"month": (None, "2026-02"), "bills": (None, 3)},
+    )
+    page = admin_client.get("/kelola/audit/")
+    assert page.status_code == 200
+    assert "2026-02" in page.content.decode()
+    finance = UserFactory.create(office=OfficeFactory.diskop_province("52"), roles=[Role.FINANCE])
+    client = Client()
+    login_verified(client, finance)
+    detail = client.get(f"/iuran/program/{programme.pk}/")
+    assert detail.status_code == 200
 
 
 def test_a_history_shows_names_days_and_labels_and_leaves_out_what_stayed_empty():

@@ -18,7 +18,10 @@ from .templatetags.audit_format import action_label
 
 
 def _day_bound(value: str, end: bool) -> datetime | None:
-    day = parse_date(value) if value else None
+    try:
+        day = parse_date(value) if value else None
+    except ValueError:  # shaped as a day but not one (2026-13-45)
+        day = None
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))

@@ -153,6 +153,8 @@ def change_value(object_type: str, field: str, value: object) -> str:
         model_field: Any = apps.get_model(object_type)._meta.get_field(field)
     except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
         model_field = None
+    if model_field is not None and model_field.auto_created and not model_field.concrete:
+        model_field = None  # a reverse relation ("bills" of a programme): what an entry counted, not a field
     choices = dict(model_field.flatchoices) if model_field is not None else {}
     if isinstance(value, str) and value in choices:
         return str(choices[value])
