@@ -264,6 +264,19 @@ def test_search_finds_by_typo_full_nik_and_phone_within_scope(client, mataram_op
         assert "Rizk" not in url
 
 
+def test_the_employer_lookup_is_posted_within_scope_and_never_searched_from_a_url(client, mataram_operator):
+    owner = make_member("52.71", full_name="Baiq Nurul Aini")
+    make_member("71.71", full_name="Baiq Nurul Aini")
+    login_verified(client, mataram_operator)
+    url = reverse("members:employer_lookup")
+    by_nik = client.post(url, {"employer_q": services.nik_reveal_value(owner)}).content.decode()
+    by_name = client.post(url, {"employer_q": "baiq nurul"}).content.decode()
+    assert by_nik.count("<option") == by_name.count("<option") == 2  # the empty choice and Baiq, not Manado's
+    assert f'value="{owner.pk}"' in by_name
+    # A search typed into a URL is not run: the address would be logged with the name or NIK in it.
+    assert f'value="{owner.pk}"' not in client.get(url, {"employer_q": "baiq nurul"}).content.decode()
+
+
 def test_pages_and_logs_never_carry_a_full_nik(client, mataram_operator, caplog):
     member = make_member("52.71")
     nik = services.nik_reveal_value(member)
