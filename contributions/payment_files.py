@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -350,10 +351,10 @@ def parse_kpj(value: Any, *, pattern: str, digits: int) -> str:
         text = cell_text(value)
         if _SCIENTIFIC.fullmatch(text):
             raise CellError("scientific")
-        text = re.sub(r"[\s.\-]", "", text)
+        text = re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", text))
     if not text:
         raise CellError("empty")
-    if not re.fullmatch(pattern, text):
+    if not re.fullmatch(pattern, text, flags=re.ASCII):
         raise CellError("malformed")
     return text
 

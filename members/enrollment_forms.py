@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from umkm_enroll.accounts.models import Office
 
-from .enrollments import BULK_LIMIT, RejectionReason, kpj_is_valid, scheme_problem, start_problem
+from .enrollments import BULK_LIMIT, RejectionReason, kpj_clean, kpj_is_valid, scheme_problem, start_problem
 from .models import EndReason, Enrollment, ImportBatch, ParticipantKind, Payer
 
 
@@ -111,7 +111,7 @@ class ApproveForm(forms.Form):
     )
 
     def clean_kpj(self) -> str:
-        kpj = self.cleaned_data["kpj"].strip().replace(" ", "").replace(".", "")
+        kpj = kpj_clean(self.cleaned_data["kpj"]).replace(" ", "").replace(".", "")
         if kpj and not kpj_is_valid(kpj):
             raise forms.ValidationError(
                 _("A KPJ number has %(digits)s digits."), params={"digits": settings.KPJ_GENERATED_DIGITS}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -348,7 +349,13 @@ class Decider:
 
 
 def kpj_is_valid(kpj: str) -> bool:
-    return bool(re.fullmatch(settings.KPJ_PATTERN, kpj))
+    """In the configured format, in ASCII digits (a bank's file can match them; `\\d` takes any script)."""
+    return bool(re.fullmatch(settings.KPJ_PATTERN, kpj, flags=re.ASCII))
+
+
+def kpj_clean(kpj: str) -> str:
+    """A KPJ number as typed, with full-width or other compatibility digits made ASCII (NFKC)."""
+    return unicodedata.normalize("NFKC", kpj).strip()
 
 
 def kpj_generate_many(count: int) -> list[str]:
@@ -380,7 +387,7 @@ def enrollment_approve(
     enrollment = _locked(enrollment)
     Decider(actor).check(enrollment)
     member = Member.objects.select_for_update().get(pk=enrollment.member_id)
-    kpj = kpj.strip()
+    kpj = kpj_clean(kpj)
     if kpj and not kpj_is_valid(kpj):
         raise EnrollmentError(_("The KPJ number “%(kpj)s” does not have the expected format.") % {"kpj": kpj})
     if kpj and member.kpj_number and kpj != member.kpj_number:

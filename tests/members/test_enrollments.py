@@ -14,6 +14,7 @@ from members.enrollments import (
     enrollment_create,
     enrollment_reject,
     enrollment_submit,
+    kpj_is_valid,
     latest_start,
 )
 from members.models import Enrollment, EnrollmentStatus
@@ -55,6 +56,17 @@ def test_an_operator_submits_and_the_serving_branch_approves_with_a_kpj(people):
         "members.enrollment.submitted",
         "members.enrollment.approved",
     }
+
+
+def test_a_kpj_typed_in_full_width_digits_is_stored_in_ascii_and_cannot_pass_for_a_new_number(people):
+    operator, officer, _, _, member = people
+    full_width = "".join(chr(0xFF10 + int(digit)) for digit in "12345678901")
+    enrollment = enrollment_approve(enrollment=submitted(operator, member), actor=officer, kpj=full_width)
+    member.refresh_from_db()
+    assert member.kpj_number == "12345678901"
+    assert enrollment.status == EnrollmentStatus.APPROVED
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in "12345678901")  # NFKC keeps these
+    assert not kpj_is_valid(arabic_indic)
 
 
 def test_only_the_branch_serving_the_regency_decides(people):
