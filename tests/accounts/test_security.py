@@ -48,6 +48,19 @@ def test_five_wrong_passwords_lock_the_username_but_not_the_rest_of_the_office(c
     assert response.url == "/"
 
 
+def test_a_new_password_set_by_an_administrator_lifts_the_lockout(client):
+    from umkm_enroll.accounts.services import user_set_password
+
+    victim = UserFactory.create(office=OfficeFactory.diskop_regency("52.71"))
+    admin = UserFactory.create(office=OfficeFactory.ministry(), roles=[Role.ADMINISTRATOR])
+    for _ in range(5):
+        login(client, victim.username, "salah-salah-salah")
+    assert login(client, victim.username).status_code == 429
+    user_set_password(user=victim, password="Sandi-baru-yang-panjang-2026", actor=admin)
+    response = login(client, victim.username, "Sandi-baru-yang-panjang-2026")
+    assert response.status_code == 302
+
+
 def test_an_operator_signs_in_without_a_second_factor(client):
     operator = UserFactory.create(roles=[Role.OPERATOR])
     login(client, operator.username)

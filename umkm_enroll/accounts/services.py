@@ -86,10 +86,19 @@ def user_update(*, user: User, data: dict[str, Any], actor: User) -> User:
 
 @transaction.atomic
 def user_set_password(*, user: User, password: str, actor: User) -> None:
+    from axes.utils import reset as axes_reset
+
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor, action="accounts.user.password_set", target=user)
+    # A user locked out by wrong passwords is told to ask for a new one: the new password lifts the lock.
+    unlocked = axes_reset(username=user.get_username())
+    audit_record(
+        actor=actor,
+        action="accounts.user.password_set",
+        target=user,
+        changes={"lockout_lifted": (None, True)} if unlocked else None,
+    )
 
 
 @transaction.atomic

@@ -89,6 +89,7 @@ EXTRA_LABELS = {
     "format": _("Format"),
     "filters": _("Filters"),
     "nik": _("NIK"),
+    "lockout_lifted": _("Sign-in lock lifted"),
 }
 # Relations whose stored key is shown by its object's name: reference data and offices, never a person.
 NAMED_RELATIONS = {
