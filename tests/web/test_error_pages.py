@@ -52,3 +52,17 @@ def test_the_menu_of_a_superuser_offers_only_what_the_administrator_opens():
     client = Client()
     login_verified(client, admin)
     assert client.get("/orang/impor/").status_code == 403
+
+
+def test_a_stale_form_gets_the_apps_page_saying_nothing_was_saved():
+    client = Client(enforce_csrf_checks=True)
+    login_verified(
+        client, UserFactory.create(office=OfficeFactory.diskop_regency("52.71"), roles=[Role.OPERATOR])
+    )
+    response = client.post("/orang/", {"q": "Baiq"})  # no CSRF token, as after signing in again elsewhere
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'data-testid="error-csrf"' in page
+    assert "Formulir sudah kedaluwarsa" in page
+    assert "Tidak ada yang disimpan" in page
+    assert 'class="mainnav"' in page

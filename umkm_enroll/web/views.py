@@ -20,3 +20,9 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The page of a form posted with a stale or missing CSRF token (CSRF_FAILURE_VIEW): in the app's
+    layout and language, saying that nothing was saved and what to do."""
+    return render(request, "403_csrf.html", status=403)
