@@ -10,11 +10,16 @@ RUN pip install --no-cache-dir "uv>=0.5,<1" \
  && useradd --system --create-home --uid 1000 umkm
 
 COPY . .
-# Static files and compiled translations are part of the image; the build needs a throwaway key only.
-RUN DEBUG=0 SECRET_KEY=build-only-not-used-at-runtime-0123456789abcdefghijklmnop \
-    python manage.py compilemessages_babel \
- && DEBUG=0 SECRET_KEY=build-only-not-used-at-runtime-0123456789abcdefghijklmnop \
-    python manage.py collectstatic --no-input -v 0 \
+# Static files and compiled translations are part of the image. Settings refuse to load with DEBUG off
+# without their keys: the build gets throwaway ones, set for these two commands only (not in the image's
+# environment; the real keys come with the containers, from .env in docker-compose.yml).
+RUN export DEBUG=0 \
+    SECRET_KEY=build-only-not-used-at-runtime-0123456789abcdefghijklmnop \
+    NIK_ENCRYPTION_KEYS=build:YnVpbGQtb25seS1ub3QtdXNlZC1hdC1ydW50aW1lMDE \
+    NIK_HMAC_KEY=YnVpbGQtb25seS1ub3QtdXNlZC1hdC1ydW50aW1lMDI \
+    CARD_SIGNING_KEY=YnVpbGQtb25seS1ub3QtdXNlZC1hdC1ydW50aW1lMDM \
+ && python manage.py compilemessages_babel \
+ && python manage.py collectstatic --no-input -v 0 \
  && mkdir -p /data && chown umkm /data
 
 USER umkm
