@@ -113,6 +113,19 @@ def test_an_administrator_creates_a_target_with_an_audit_entry():
         {"province": "52", "regency": MANADO, "year": 2026, "kind": "umkm", "count": 9, "source": "x"},
     )
     assert response.context["form"].errors["regency"]
+    # Years and counts out of range are said in words, not as a constraint's name or a column's limit.
+    for year, count, field, message in [
+        (1999, 100, "year", "Isi tahun dari 2000 sampai 2100."),
+        (99999, 100, "year", "Isi tahun dari 2000 sampai 2100."),
+        (2027, 10**12, "count", "Target paling banyak 100.000.000 orang: periksa angkanya."),
+        (2027, 0, "count", "Target adalah jumlah orang: paling sedikit 1."),
+    ]:
+        response = client.post(
+            reverse("dashboards:target_create"),
+            {"province": "52", "regency": "", "year": year, "kind": "umkm", "count": count, "source": "x"},
+        )
+        assert response.context["form"].errors[field] == [message], (year, count)
+        assert "target_year_range" not in response.content.decode()
 
 
 def upload(client: Client, name: str, content: bytes):

@@ -10,8 +10,32 @@ from umkm_enroll.regions.models import Province, Regency
 
 from .models import CoverageTarget
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the constraint target_year_range
+MAX_TARGET = 100_000_000  # more people than Indonesia has
+
 
 class TargetForm(forms.ModelForm):
+    year = forms.IntegerField(
+        label=_("Year"),
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        error_messages={
+            "min_value": _("Enter a year from 2000 to 2100."),
+            "max_value": _("Enter a year from 2000 to 2100."),
+            "invalid": _("Enter a year from 2000 to 2100."),
+        },
+    )
+    count = forms.IntegerField(
+        label=_("Target"),
+        min_value=1,
+        max_value=MAX_TARGET,
+        error_messages={
+            "min_value": _("The target is a number of people: at least 1."),
+            "max_value": _("The target is at most 100.000.000 people: check the number."),
+            "invalid": _("Write the target as a whole number of people, e.g. 25000."),
+        },
+    )
+
     class Meta:
         model = CoverageTarget
         fields = ["province", "regency", "year", "kind", "count", "source"]
