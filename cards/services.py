@@ -66,8 +66,10 @@ def card_mark_printed(*, card: Card, actor: Any) -> Card:
 @transaction.atomic
 def card_hand_over(*, card: Card, actor: Any, handed_to: str, on: date) -> Card:
     card = _locked(card)
-    if card.status not in {CardStatus.ISSUED, CardStatus.PRINTED}:
-        raise CardError(_("Only an issued or printed card can be handed over."))
+    if card.status == CardStatus.ISSUED:
+        raise CardError(_("This card has not been printed yet: print it (or mark it printed) first."))
+    if card.status != CardStatus.PRINTED:
+        raise CardError(_("Only a printed card can be handed over."))
     if not handed_to.strip():
         raise CardError(_("Say to whom the card was handed."))
     if on > timezone.localdate():

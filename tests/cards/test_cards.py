@@ -51,6 +51,8 @@ def test_the_lifecycle_is_audited_and_a_replacement_invalidates_the_old_card(app
     card = card_issue(enrollment=enrollment, actor=admin)
     with pytest.raises(CardError):
         card_issue(enrollment=enrollment, actor=admin)
+    with pytest.raises(CardError, match="belum dicetak"):  # not printed: nothing to hand over yet
+        card_hand_over(card=card, actor=admin, handed_to="Baiq Nurul Aini", on=timezone.localdate())
     card = card_mark_printed(card=card, actor=admin)
     with pytest.raises(CardError):  # before the card existed: a slip
         card_hand_over(card=card, actor=admin, handed_to="Baiq Nurul Aini", on=date(2001, 1, 1))
