@@ -215,4 +215,11 @@ class BulkDecisionForm(forms.Form):
             raise forms.ValidationError(_("At most 10.000 enrollments at once."))
         if data.get("decision") == "reject" and not data.get("reason"):
             self.add_error("reason", _("Choose a rejection reason from the list."))
+        if (
+            data.get("decision") == "reject"
+            and data.get("reason") == "other"
+            and not data.get("note", "").strip()
+        ):
+            # Said before the confirmation page, as a single rejection does (not after "Yes, start").
+            self.add_error("note", _("With the reason “Other”, explain the rejection in the note."))
         return data

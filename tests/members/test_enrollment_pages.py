@@ -237,6 +237,20 @@ def test_the_bulk_form_explains_an_empty_selection(team):
     assert not Job.objects.exists()
 
 
+def test_a_bulk_rejection_for_another_reason_needs_its_note_before_the_confirmation(team):
+    operator, officer = team
+    enrollment = submit(operator, person())
+    response = client_for(officer).post(
+        reverse("enrollments:bulk"),
+        {"scope": "selected", "decision": "reject", "reason": "other", "note": " ", "ids": [enrollment.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "jelaskan penolakan di catatan" in page
+    assert "Ya, mulai" not in page  # not the confirmation page
+    assert not Job.objects.exists()
+
+
 def test_a_refused_decision_keeps_what_the_officer_typed(team):
     operator, officer = team
     enrollment = submit(operator, person())
