@@ -45,6 +45,25 @@ def test_a_users_phone_is_a_mobile_stored_as_e164():
     assert list(UserForm({**data, "phone": "abc"}).errors) == ["phone"]
 
 
+def test_a_username_differing_only_in_case_is_refused_by_the_form_and_the_database():
+    from django.db import IntegrityError, transaction
+
+    from tests.factories import UserFactory
+
+    office = OfficeFactory.diskop_regency("52.71")
+    existing = UserFactory.create(username="admin", office=office)
+    data = {"username": "ADMIN", "first_name": "Budi", "office": office.pk, "roles": ["operator"]}
+    with translation.override("id"):
+        form = UserForm(data)
+        assert not form.is_valid()
+        assert form.errors["username"] == [
+            "Nama pengguna ini sudah dipakai (huruf besar dan kecil dianggap sama): pilih yang lain."
+        ]
+    assert UserForm({**data, "username": "Admin"}, instance=existing).is_valid()  # its own name
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory.create(username="Admin", office=office)
+
+
 def test_a_wrong_password_is_said_once_without_repeating_the_field():
     response = Client().post(reverse("accounts:login"), {"username": "tidak-ada", "password": "salah-sekali"})
     page = response.content.decode()

@@ -139,6 +139,15 @@ class UserForm(forms.ModelForm):
     def clean_phone(self) -> str:
         return clean_mobile(self.cleaned_data.get("phone"))
 
+    def clean_username(self) -> str:
+        """Unique whatever the case: "ADMIN" beside "admin" would pass for it in the audit log."""
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                _("This username is taken (capital and small letters count as the same): choose another.")
+            )
+        return username
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choice(self, "office").queryset = Office.objects.filter(active=True).order_by("name")

@@ -11,6 +11,7 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -168,6 +169,10 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # "ADMIN" beside "admin": one sign-in name would pass for another in the audit log.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_any_case"),
+        ]
 
     def __str__(self) -> str:
         """The name colleagues know the user by, with the sign-in name that tells namesakes apart (pages
