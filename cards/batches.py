@@ -266,6 +266,22 @@ def batches_purge(now: Any = None) -> int:
     return purged
 
 
+def _filter_name(key: str, value: Any) -> str:
+    """A filter's region, office or cooperative by its name (its code when it is gone)."""
+    from django.apps import apps
+
+    models = {
+        "province": "regions.Province",
+        "regency": "regions.Regency",
+        "branch": "accounts.Office",
+        "cooperative": "cooperatives.Cooperative",
+    }
+    if key not in models:
+        return f"#{value}"
+    found = apps.get_model(models[key])._default_manager.filter(pk=value).first()
+    return str(found.name) if found is not None else str(value)
+
+
 def describe(filters: dict[str, Any]) -> str:
     """A readable summary of the filters for the batch list (codes and dates, no personal data)."""
     parts = []
@@ -278,7 +294,7 @@ def describe(filters: dict[str, Any]) -> str:
     }
     for key, label in labels.items():
         if filters.get(key):
-            parts.append(f"{label} {filters[key]}")
+            parts.append(f"{label} {_filter_name(key, filters[key])}")
     if filters.get("approved_from") or filters.get("approved_to"):
         start = filters.get("approved_from")
         end = filters.get("approved_to")

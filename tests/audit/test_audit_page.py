@@ -102,3 +102,29 @@ def test_a_history_shows_names_days_and_labels_and_leaves_out_what_stayed_empty(
     assert [(before, after) for _label, before, after in change_rows(started)] == [
         ("01/12/2026", "01/01/2027")
     ]
+
+
+def test_roles_and_rejection_reasons_show_by_their_labels_not_codes(admin_client):
+    from django.utils import translation
+
+    from umkm_enroll.audit.templatetags.audit_format import change_rows, reason_text
+
+    entry = audit_record(
+        actor=None, action="accounts.user.updated", changes={"roles": (["operator"], ["finance"])}
+    )
+    entry.object_type = "accounts.user"
+    with translation.override("id"):
+        assert [(before, after) for _label, before, after in change_rows(entry)] == [
+            ("Operator Diskop", "Petugas keuangan")
+        ]
+        assert reason_text("incomplete: Foto KTP buram").endswith(": Foto KTP buram")
+        assert not reason_text("incomplete: Foto KTP buram").startswith("incomplete")
+        assert reason_text("Cover has started.") == "Cover has started."
+    page = admin_client.get("/kelola/audit/").content.decode()
+    assert "<code>accounts.user.updated</code>" not in page
+
+
+def test_a_card_batch_names_its_regency():
+    from cards.batches import describe
+
+    assert "Kota Mataram" in describe({"regency": "52.71"})

@@ -54,6 +54,12 @@ ACTION_LABELS = {
     "contributions.programme.created": _("Sponsor programme created"),
     "contributions.programme.updated": _("Sponsor programme changed"),
     "contributions.programme.invoice_downloaded": _("Sponsor invoice downloaded"),
+    "contributions.payment_file.uploaded": _("Payment file uploaded"),
+    "contributions.payment_file.reprocessed": _("Payment file processed again"),
+    "dashboards.target.created": _("Coverage target added"),
+    "dashboards.target.changed": _("Coverage target changed"),
+    "dashboards.target.deleted": _("Coverage target deleted"),
+    "dashboards.target.imported": _("Coverage targets imported"),
     "contributions.scheme.created": _("Contribution scheme added"),
     "contributions.scheme.updated": _("Contribution scheme changed"),
     "contributions.bracket.created": _("Income bracket added"),
@@ -71,6 +77,26 @@ ACTION_LABELS = {
     "cards.card.revoked": _("Card revoked"),
     "cards.batch.downloaded": _("Card print file downloaded"),
 }
+
+
+# Codes that an entry's reason starts with ("incomplete: Foto KTP buram"), with their labels: registered by
+# the apps that write them (members: the rejection reasons), as this app imports none of them.
+REASON_LABELS: dict[str, Any] = {}
+
+
+def register_reason_labels(labels: dict[str, Any]) -> None:
+    REASON_LABELS.update(labels)
+
+
+@register.filter
+def reason_text(reason: str) -> str:
+    """An entry's reason with its leading code as the code's label: "incomplete: blurred photo" ->
+    "Incomplete documents: blurred photo"."""
+    code, separator, rest = (reason or "").partition(": ")
+    label = REASON_LABELS.get(code)
+    if label is None:
+        return reason
+    return f"{label}{separator}{rest}"
 
 
 @register.filter
@@ -159,6 +185,10 @@ def change_value(object_type: str, field: str, value: object) -> str:
     choices = dict(model_field.flatchoices) if model_field is not None else {}
     if isinstance(value, str) and value in choices:
         return str(choices[value])
+    base = getattr(model_field, "base_field", None)  # an array of choices (a user's roles)
+    if isinstance(value, list) and base is not None and base.choices:
+        labels = dict(base.flatchoices)
+        return ", ".join(str(labels.get(item, item)) for item in value) or "∅"
     related = getattr(model_field, "related_model", None) if model_field is not None else None
     if related is not None and value not in (None, "") and related._meta.label_lower in NAMED_RELATIONS:
         found = related._default_manager.filter(pk=value).first()
