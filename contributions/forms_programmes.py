@@ -34,6 +34,9 @@ PROGRAMME_FIELDS = [
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _LOCAL_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{4})$")
 MONTH_MESSAGE = _("Enter a month as YYYY-MM, e.g. 2026-09.")
+# A regional budget is voted a year or two ahead, for a term of office at most: beyond, a typo.
+MAX_MONTHS_AHEAD = 24
+MAX_PROGRAMME_MONTHS = 120
 
 
 def parse_month(value: str) -> date | None:
@@ -62,7 +65,10 @@ class MonthField(forms.DateField):
     """A contribution month, stored as its first day."""
 
     widget = MonthInput
-    default_error_messages = {"invalid": MONTH_MESSAGE}
+    default_error_messages = {
+        "invalid": MONTH_MESSAGE,
+        "range": _("Enter a month from 2000 to 2100."),
+    }
 
     def to_python(self, value: Any) -> date | None:
         if value in self.empty_values:
@@ -71,7 +77,9 @@ class MonthField(forms.DateField):
             return value.replace(day=1)
         month = parse_month(str(value))
         if month is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            shaped = _ISO_MONTH.match(str(value).strip()) or _LOCAL_MONTH.match(str(value).strip())
+            code = "range" if shaped else "invalid"  # "1990-01" is written right, but out of range
+            raise forms.ValidationError(self.error_messages[code], code=code)
         return month
 
 
@@ -167,6 +175,15 @@ class ProgrammeForm(forms.ModelForm):
         first, last = data.get("first_month"), data.get("last_month")
         if first and last and last < first:
             self.add_error("last_month", _("The last covered month cannot come before the first."))
+        elif (
+            first
+            and last
+            and (last.year - first.year) * 12 + last.month - first.month >= MAX_PROGRAMME_MONTHS
+        ):
+            self.add_error("last_month", _("A programme covers at most 10 years: check the last month."))
+        today = timezone.localdate()
+        if first and (first.year - today.year) * 12 + first.month - today.month > MAX_MONTHS_AHEAD:
+            self.add_error("first_month", _("A programme starts at most 2 years from now: check the year."))
         province, regency = data.get("province"), data.get("regency")
         scope = scope_of(self.user)
         if province is not None and regency is not None and regency.province_id != province.pk:

@@ -330,6 +330,9 @@ def test_a_finance_officer_creates_a_programme_of_the_area_and_it_is_audited(db)
     [
         ({"first_month": "2026-12", "last_month": "2026-09"}, "last_month"),
         ({"first_month": "September 2026"}, "first_month"),
+        ({"first_month": "1990-01"}, "first_month"),  # written right, out of range: said so
+        ({"first_month": "2099-01", "last_month": "2099-12"}, "first_month"),  # a typo for 2029
+        ({"first_month": "2026-09", "last_month": "2046-12"}, "last_month"),  # twenty years
         ({"sponsor_percent": "101"}, "sponsor_percent"),
         ({"sponsor_percent": "-1"}, "sponsor_percent"),
         ({"budget": "-1"}, "budget"),
@@ -344,6 +347,10 @@ def test_the_programme_form_refuses_with_the_reason_beside_the_field(db, overrid
     response = client.post(reverse("contributions:programme_create"), programme_form(**overrides))
     assert response.status_code == 400
     assert field in response.context["form"].errors
+    assert (
+        "TTTT-BB" not in str(response.context["form"].errors)
+        or overrides.get("first_month") == "September 2026"
+    )
     assert not SponsorProgramme.objects.exists()
     assert not AuditEntry.objects.filter(action__startswith="contributions.programme").exists()
 
