@@ -36,6 +36,36 @@ ADVANCE_MONTHS = 12
 PARTICIPANT_PAYERS = {"self", "employer", "bank", "cooperative"}
 
 
+def _no_bills_for(enrollment: Enrollment, payer: str) -> str:
+    labels = dict(Enrollment._meta.get_field("payer").flatchoices)
+    payers = participant_payers(enrollment)
+    if not payers:
+        return _(
+            "A sponsor programme pays all of this participant's contribution: record its payment on the "
+            "programme's page."
+        )
+    return _("%(payer)s has no bills for this participant: the bills are paid by %(payers)s.") % {
+        "payer": labels.get(payer, payer),
+        "payers": ", ".join(str(labels.get(value, value)) for value in payers),
+    }
+
+
+def participant_payers(enrollment: Enrollment) -> list[str]:
+    """Who may pay an enrollment's own bills: the payer its bills are made out to (the participant for the
+    share a sponsor programme leaves; nobody when the programme pays it all), and any payer of a bill it
+    already has (a payer changed since). Another payer's money would pay no bill and sit as credit."""
+    payers = set(
+        Bill.objects.filter(enrollment=enrollment).exclude(payer="sponsor").values_list("payer", flat=True)
+    )
+    if enrollment.payer != "sponsor":
+        payers.add(enrollment.payer)
+    else:
+        programme = enrollment.sponsor_programme
+        if programme is None or programme.sponsor_percent < 100:  # the programme pays a share only
+            payers.add("self")
+    return sorted(payers & PARTICIPANT_PAYERS)
+
+
 class PaymentError(Exception):
     """A payment refused, with a message for the user."""
 
@@ -135,6 +165,8 @@ def payment_record(
         payer = "sponsor"
     elif payer not in PARTICIPANT_PAYERS:
         raise PaymentError(_("Unknown payer."))
+    elif enrollment is not None and payer not in participant_payers(enrollment):
+        raise PaymentError(_no_bills_for(enrollment, payer))
     if (
         actor is not None
         and enrollment is not None

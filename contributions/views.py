@@ -26,7 +26,7 @@ from umkm_enroll.web.listing import paginate
 
 from . import arrears, tasks
 from .models import Bill, BillingRun, Payment
-from .payments import PARTICIPANT_PAYERS, PaymentError, credit_held, payment_record
+from .payments import PaymentError, credit_held, participant_payers, payment_record
 from .payments import payment_reverse as reverse_payment
 
 FINANCE = (Role.FINANCE,)
@@ -49,8 +49,10 @@ class PaymentForm(forms.Form):
         super().__init__(*args, **kwargs)
         payer: Any = self.fields["payer"]
         labels = dict(Enrollment._meta.get_field("payer").flatchoices)
-        payer.choices = [(value, labels[value]) for value in labels if value in PARTICIPANT_PAYERS]
-        payer.initial = enrollment.payer if enrollment.payer in PARTICIPANT_PAYERS else "self"
+        # Only who the bills are made out to: another payer's money would pay no bill.
+        payers = participant_payers(enrollment)
+        payer.choices = [(value, labels[value]) for value in payers]
+        payer.initial = enrollment.payer if enrollment.payer in payers else (payers[0] if payers else "")
         self.fields["received_on"].initial = timezone.localdate()
 
     def clean_received_on(self):

@@ -17,6 +17,7 @@ from contributions.payments import (
     PaymentError,
     credit_held,
     credits_apply_all,
+    participant_payers,
     payment_record,
     payment_reverse,
 )
@@ -64,6 +65,41 @@ def test_a_payment_goes_to_the_oldest_open_bills_and_partly_to_the_next():
     assert (recorded.allocated, recorded.credit) == (30_000, 0)
     paid = list(Bill.objects.filter(enrollment=enrollment).order_by("month").values_list("paid", flat=True))
     assert paid == [11_800, 11_800, 6_400, 0]
+
+
+@pytest.mark.django_db
+def test_a_payer_without_bills_is_refused_and_a_payer_changed_since_still_pays_its_bills():
+    enrollment = billed(MONTHS[:1])
+    with pytest.raises(PaymentError, match="tidak punya tagihan untuk peserta ini"):
+        pay(enrollment, "trx-employer", 5_900, payer="employer")
+    assert not Payment.objects.exists()
+    assert participant_payers(enrollment) == ["self"]
+    Enrollment.objects.filter(pk=enrollment.pk).update(payer="bank", bank="bri")
+    enrollment.refresh_from_db()
+    assert participant_payers(enrollment) == ["bank", "self"]  # January's bill is still the participant's
+    assert pay(enrollment, "trx-self", 11_800, payer="self").allocated == 11_800
+
+
+@pytest.mark.django_db
+def test_a_participant_whose_programme_pays_everything_has_no_payer_to_record(client):
+    from django.urls import reverse
+
+    from tests.factories import OfficeFactory, UserFactory, make_programme
+    from tests.helpers import login_verified
+    from umkm_enroll.accounts.models import Role
+
+    programme = make_programme("52")
+    enrollment = active_enrollment()
+    Enrollment.objects.filter(pk=enrollment.pk).update(payer="sponsor", sponsor_programme=programme)
+    enrollment.refresh_from_db()
+    assert participant_payers(enrollment) == []
+    with pytest.raises(PaymentError, match="Program sponsor menanggung seluruh iuran"):
+        pay(enrollment, "trx-apbd", 11_800, payer="self")
+    login_verified(
+        client, UserFactory.create(office=OfficeFactory.diskop_province("52"), roles=[Role.FINANCE])
+    )
+    page = client.get(reverse("contributions:statement", args=[enrollment.pk])).content.decode()
+    assert 'data-testid="sponsor-pays-all"' in page
 
 
 @pytest.mark.django_db
