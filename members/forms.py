@@ -77,6 +77,9 @@ class MemberForm(forms.ModelForm):
         if not scope.everything:
             regencies = regencies.filter(code__in=scope.regency_codes)
         _choice(self, "regency").queryset = regencies
+        self.fields["regency"].error_messages["invalid_choice"] = _(
+            "Choose a regency or city of the list: your office registers people of its own area only."
+        )
         _choice(self, "district").queryset = (
             District.objects.filter(regency_id=regency, active=True) if regency else District.objects.none()
         )

@@ -168,6 +168,21 @@ def test_a_nik_visible_to_the_user_links_to_the_existing_record(client, mataram_
     assert reverse("members:detail", args=[existing.pk]) in response.content.decode()
 
 
+def test_the_address_form_offers_only_the_operators_regencies(client, mataram_operator):
+    login_verified(client, mataram_operator)
+    options = client.get(
+        reverse("regions:lookup"), {"level": "regency", "province": "52", "mine": "1"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'value="52.71"' in options
+    assert 'value="52.01"' not in options  # Lombok Barat: another office's
+    everything = client.get(
+        reverse("regions:lookup"), {"level": "regency", "province": "52"}, HTTP_HX_REQUEST="true"
+    )
+    assert 'value="52.01"' in everything.content.decode()  # the reference lookup itself is unchanged
+    response = client.post(reverse("members:create"), form_data(regency="52.01"))
+    assert "wilayah kantor Anda sendiri" in response.content.decode()
+
+
 def test_a_region_outside_the_operators_area_is_refused(manado_operator):
     with pytest.raises(services.RegistryError):
         services.member_create(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_htmx.middleware import HtmxDetails
 
 from umkm_enroll.accounts.access import reference
+from umkm_enroll.accounts.scoping import scope_of
 from umkm_enroll.web.listing import paginate
 
 from . import selectors
@@ -136,7 +137,13 @@ def lookup(request: HtmxHttpRequest) -> HttpResponse:
         truncated = False
     else:
         limit = LOOKUP_LIMIT_WITH_PARENT if parent or level == "province" else LOOKUP_LIMIT
-        regions = list(selectors.regions_search(level=level, q=q, parent=parent)[: limit + 1])
+        found = selectors.regions_search(level=level, q=q, parent=parent)
+        if request.GET.get("mine") and level == "regency" and request.user.is_authenticated:
+            # An address form: only the regencies where the user may register people.
+            scope = scope_of(request.user)
+            if not scope.everything:
+                found = found.filter(code__in=sorted(scope.regency_codes))
+        regions = list(found[: limit + 1])
         truncated = len(regions) > limit
         regions = regions[:limit]
     if request.htmx:
