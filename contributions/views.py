@@ -12,10 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Min, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from members.models import Enrollment
 from umkm_enroll.accounts.access import national, role_required, scoped
@@ -136,9 +137,11 @@ def statement(request: AppRequest, pk: int) -> HttpResponse:
 
 @scoped(Enrollment)
 @role_required(*FINANCE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def payment_create(request: AppRequest, pk: int) -> HttpResponse:
     enrollment = _enrollment(request, pk)
+    if request.method == "GET":  # the address a refused payment left in the bar, opened again
+        return redirect(f"{reverse('contributions:statement', args=[enrollment.pk])}#record")
     form = PaymentForm(request.POST, enrollment=enrollment)
     if not form.is_valid():
         return _statement(request, enrollment, form, status=400)

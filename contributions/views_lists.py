@@ -103,6 +103,15 @@ class PaymentFilterForm(ScopedFilterForm):
         label=gettext_lazy("Source"), choices=[("", ALL), *Payment.Source.choices], required=False
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("received_from"), data.get("received_to")
+        if first and last and last < first:
+            # Said, and both ignored: a silent "0 results" reads as "no payments".
+            self.add_error("received_to", gettext_lazy("The end date comes before the start date."))
+            data.pop("received_from", None)
+        return data
+
 
 def _errors(form: forms.Form) -> tuple[str, ...]:
     return tuple(str(error) for errors in form.errors.values() for error in errors)

@@ -78,6 +78,19 @@ def test_bad_input_is_refused_with_the_form_kept(setup):
     assert 'value="X-1"' in body
     assert "masa depan" in body
     assert not Payment.objects.exists()
+    # The refused form's address, opened again: back to the statement's form, not a bare 405.
+    again = client_for(finance).get(reverse("contributions:payment_create", args=[enrollment.pk]))
+    assert again.status_code == 302
+    assert again["Location"] == reverse("contributions:statement", args=[enrollment.pk]) + "#record"
+
+
+def test_the_payment_list_says_when_its_dates_are_in_the_wrong_order(setup):
+    _enrollment, finance = setup
+    response = client_for(finance).get(
+        reverse("contributions:payment_list"), {"received_from": "2026-11-20", "received_to": "2026-11-01"}
+    )
+    assert response.status_code == 200
+    assert "Tanggal akhir sebelum tanggal awal." in response.content.decode()
 
 
 def test_a_reversal_from_the_page_restores_the_arrears(setup):
