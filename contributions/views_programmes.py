@@ -28,7 +28,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +45,7 @@ from umkm_enroll.web.listing import paginate
 from umkm_enroll.web.searches import search_recall, search_redirect
 
 from . import invoices, invoicing
-from .forms_programmes import MONTH_MESSAGE, ProgrammeForm, SponsorPaymentForm, parse_month
+from .forms_programmes import ProgrammeForm, SponsorPaymentForm, parse_month
 from .models import Bill, Payment, SponsorProgramme
 from .payments import PaymentError, credit_held, payment_record
 from .programmes import ProgrammeError, programme_create, programme_update
@@ -330,9 +330,22 @@ def programme_invoice(request: AppRequest, pk: int) -> HttpResponse:
     made in the background (POST) and offers the user's latest one still kept."""
     programme = _programme(request, pk)
     month = _invoice_month(request, programme)
+    back = reverse("contributions:programme_detail", args=[programme.pk])
     if month is None:
-        return HttpResponseBadRequest(str(MONTH_MESSAGE), content_type="text/plain; charset=utf-8")
+        messages.error(
+            request,
+            _("There is no invoice for that month: choose a month from %(first)s to %(last)s.")
+            % {"first": f"{programme.first_month:%m/%Y}", "last": f"{programme.last_month:%m/%Y}"},
+        )
+        return redirect(back)
     bills = invoicing.bills_of(request.user, programme, month).count()
+    if not bills:  # an invoice of Rp 0 asking for a transfer would mislead
+        messages.info(
+            request,
+            _("The programme has no bills for %(month)s yet: the monthly run makes them.")
+            % {"month": f"{month:%m/%Y}"},
+        )
+        return redirect(back)
     if bills > invoicing.direct_limit():
         if request.method == "POST":
             job = invoicing.invoice_job(actor=request.user, programme=programme, month=month, bills=bills)

@@ -453,8 +453,15 @@ def test_the_invoice_is_a_pdf_of_the_latest_month_with_pages_for_many_participan
         reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "2026-01"}
     )
     assert january["Content-Disposition"].endswith('-2026-01.pdf"')
-    bad = client.get(reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "Januari"})
-    assert bad.status_code == 400
+    bad = client.get(
+        reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "Januari"}, follow=True
+    )
+    assert "Tidak ada tagihan untuk bulan itu" in bad.content.decode()  # on the programme's page
+    empty = client.get(
+        reverse("contributions:programme_invoice", args=[programme.pk]), {"bulan": "2026-06"}, follow=True
+    )
+    assert empty.get("Content-Type", "").startswith("text/html")  # no PDF of Rp 0
+    assert "belum punya tagihan untuk 06/2026" in empty.content.decode()
 
 
 def invoice_programme(people: int) -> SponsorProgramme:
