@@ -205,6 +205,18 @@ def card_action(request: AppRequest, pk: int) -> HttpResponse:
 CARD_FILTERS = ("status", "regency", "kpj")
 
 
+def _regencies_of(user: Any) -> list[tuple[str, str]]:
+    """The regencies and cities of the user's area, for the list's filter (chosen, not typed as a code)."""
+    from umkm_enroll.accounts.scoping import scope_of
+    from umkm_enroll.regions.models import Regency
+
+    scope = scope_of(user)
+    regencies = Regency.objects.filter(active=True).order_by("name")
+    if not scope.everything:
+        regencies = regencies.filter(code__in=sorted(scope.regency_codes))
+    return [(regency.code, f"{regency.name} ({regency.code})") for regency in regencies]
+
+
 def card_filters(params: Any) -> dict[str, str]:
     from .models import CardStatus
 
@@ -252,6 +264,7 @@ def card_list(request: AppRequest) -> HttpResponse:
         {
             **paginate(request, cards, per_page=50),
             "statuses": CardStatus.choices,
+            "regencies": _regencies_of(request.user),
             **filters,
             "q": q,
             **export_context(request, "cards", request.GET),

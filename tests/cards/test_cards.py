@@ -152,6 +152,11 @@ def test_the_card_list_filters_by_status(approved):
     assert (
         f"Kartu #{card.pk}" not in client.get(reverse("cards:list"), {"status": "printed"}).content.decode()
     )
+    # The regency is chosen from the card admin's area (the branch serves Kota Mataram only).
+    page = client.get(reverse("cards:list"), {"regency": "52.71"}).content.decode()
+    assert f"Kartu #{card.pk}" in page
+    assert '<option value="52.71" selected>Kota Mataram (52.71)</option>' in page
+    assert 'value="52.01"' not in page
 
 
 def test_the_card_list_searches_by_person_without_the_text_in_the_url(approved):
