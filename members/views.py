@@ -239,10 +239,11 @@ def member_reveal_nik(request: AppRequest, pk: int) -> HttpResponse:
 
 @scoped(Member)
 @login_required
+@require_POST
 def employer_lookup(request: AppRequest) -> HttpResponse:
     """<option>s of registered people (business owners) matching `employer_q`, for the employer select. The
     text typed (a name or a NIK) is posted, never put in a URL (which servers and proxies log)."""
-    q = request.POST.get("employer_q", "").strip() if request.method == "POST" else ""
+    q = request.POST.get("employer_q", "").strip()
     people = selectors.members_search(user=request.user, q=q)[:30] if len(q) >= 3 else []
     return render(
         request,
