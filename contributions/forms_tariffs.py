@@ -116,11 +116,21 @@ class SchemeForm(forms.ModelForm):
             ),
             "source": _("The regulation or decree the figures come from."),
         }
-        error_messages = {"code": {"unique": _("A scheme with this code exists already: choose another.")}}
 
-    def __init__(self, *args: Any, locked: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, locked: bool = False, version_of: TariffScheme | None = None, **kwargs: Any
+    ) -> None:
+        if version_of is not None:  # a new rate of this code: its arithmetic as the starting point
+            kwargs["instance"] = TariffScheme(
+                **{
+                    field.attname: getattr(version_of, field.attname)
+                    for field in TariffScheme._meta.concrete_fields
+                    if field.attname not in {"id", "valid_from", "valid_to"}
+                }
+            )
         super().__init__(*args, **kwargs)
         self.locked = locked
+        self.version_of = version_of
         self.risk_fields = []
         for value, label in RiskClass.choices:
             name = f"jkk_{value}"
@@ -132,7 +142,11 @@ class SchemeForm(forms.ModelForm):
         province.empty_label = str(_("All provinces"))
         self.fields["base"].required = False
         scheme = self.instance
-        if scheme.pk:
+        if version_of is not None:
+            for name in ("code", "province", "valid_to"):
+                self.fields[name].disabled = True
+            self.fields["valid_from"].label = _("New rate from (month)")
+        if scheme.pk or version_of is not None:
             self.fields["code"].disabled = True
             rates = dict(scheme.jkk_rates or {})
             self.initial["jkk_rate"] = rates.get("")
@@ -146,6 +160,16 @@ class SchemeForm(forms.ModelForm):
             for name in [*ARITHMETIC, "jkk_rate", "jkm_rate", *self.risk_fields]:
                 if name in self.fields:
                     self.fields[name].disabled = True
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        fresh = not self.instance.pk and self.version_of is None
+        if fresh and TariffScheme.objects.filter(code=code).exists():
+            raise forms.ValidationError(_("A scheme with this code exists already: choose another."))
+        return code
+
+    def validate_unique(self) -> None:
+        """Versions of a code are checked by the service (their months must not overlap)."""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -29,7 +29,9 @@ class TariffScheme(models.Model):
         WAGE = tariffs.BASE_WAGE, _("Reported wage (PU)")
         MINIMUM_WAGE = tariffs.BASE_MINIMUM_WAGE, _("Provincial minimum wage of the year")
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
+    # The code enrollments name; a code has versions, one row each, for months that do not overlap (a new
+    # rate from a month on is a new version: billed months keep the arithmetic they were billed with).
+    code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     province = models.ForeignKey(
         "regions.Province",
@@ -56,6 +58,7 @@ class TariffScheme(models.Model):
         verbose_name_plural = _("tariff schemes")
         ordering = ["code"]
         constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="scheme_version_once"),
             models.CheckConstraint(
                 name="scheme_flat_has_amount",
                 condition=~models.Q(method=tariffs.FLAT) | models.Q(flat_amount__gt=0),
@@ -78,7 +81,7 @@ class TariffScheme(models.Model):
         return self.name
 
     def summary(self) -> str:
-        """The arithmetic in a line: "Rp 11.800 a month" or "JKK 0,24% + JKM 0,30% of ..., rounded up to
+        """The arithmetic in a line: "Rp 11.800 a month" or "JKK 0,24% + JKM 0,3% of ..., rounded up to
         Rp 100"."""
         from umkm_enroll.web.templatetags.formatting import format_percent_points, format_rupiah
 

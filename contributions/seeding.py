@@ -39,10 +39,10 @@ def seed_tariffs(scheme_model: Any, bracket_model: Any, relief_model: Any) -> No
     for scheme, name, province, source in SCHEMES:
         scheme_model.objects.update_or_create(
             code=scheme.code,
+            valid_from=scheme.valid_from,
             defaults={
                 "name": name,
                 "province_id": province,
-                "valid_from": scheme.valid_from,
                 "valid_to": scheme.valid_to,
                 "method": scheme.method,
                 "flat_amount": scheme.flat_amount,

@@ -19,12 +19,15 @@ from .forms_tariffs import BracketForm, SchemeForm
 from .models import IncomeBracket, Relief, TariffScheme
 from .selectors import DEFAULT_SCHEME
 from .tariff_admin import (
+    USERS_COUNT_CAP,
     TariffAdminError,
     bracket_billed,
     bracket_create,
     bracket_update,
     scheme_billed,
     scheme_create,
+    scheme_latest,
+    scheme_new_version,
     scheme_update,
     scheme_users,
 )
@@ -53,6 +56,7 @@ def tariff_list(request: AppRequest) -> HttpResponse:
 @role_required(*READERS)
 def scheme_detail(request: AppRequest, pk: int) -> HttpResponse:
     scheme = get_object_or_404(TariffScheme.objects.select_related("province"), pk=pk)
+    users = scheme_users(scheme)
     return render(
         request,
         "contributions/scheme_detail.html",
@@ -64,8 +68,11 @@ def scheme_detail(request: AppRequest, pk: int) -> HttpResponse:
                 if value in scheme.jkk_rates
             ],
             "default_scheme": DEFAULT_SCHEME,
-            "users": scheme_users(scheme),
+            "users": min(users, USERS_COUNT_CAP),
+            "users_capped": users > USERS_COUNT_CAP,
             "billed": scheme_billed(scheme),
+            "latest": scheme_latest(scheme),
+            "versions": TariffScheme.objects.filter(code=scheme.code).order_by("valid_from"),
             "history": history_of(scheme)[:HISTORY_SIZE],
             "can_edit": request.user.has_role(Role.ADMINISTRATOR),
         },
@@ -77,9 +84,13 @@ def scheme_detail(request: AppRequest, pk: int) -> HttpResponse:
 def scheme_create_view(request: AppRequest) -> HttpResponse:
     form = SchemeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        scheme = scheme_create(data=form.scheme_data(), actor=request.user)
-        messages.success(request, _("Scheme “%(name)s” added.") % {"name": scheme.name})
-        return redirect("contributions:scheme_detail", pk=scheme.pk)
+        try:
+            scheme = scheme_create(data=form.scheme_data(), actor=request.user)
+        except TariffAdminError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Scheme “%(name)s” added.") % {"name": scheme.name})
+            return redirect("contributions:scheme_detail", pk=scheme.pk)
     return render(request, "contributions/scheme_form.html", {"form": form, "scheme": None})
 
 
@@ -92,6 +103,8 @@ def scheme_edit(request: AppRequest, pk: int) -> HttpResponse:
     form = SchemeForm(
         request.POST or None, instance=TariffScheme.objects.get(pk=pk), locked=billed is not None
     )
+    if not scheme_latest(scheme):  # its months end where the next version begins
+        form.fields["valid_to"].disabled = True
     if request.method == "POST" and form.is_valid():
         try:
             scheme_update(scheme=scheme, data=form.scheme_data(), actor=request.user)
@@ -102,6 +115,31 @@ def scheme_edit(request: AppRequest, pk: int) -> HttpResponse:
             return redirect("contributions:scheme_detail", pk=scheme.pk)
     return render(
         request, "contributions/scheme_form.html", {"form": form, "scheme": scheme, "billed": billed}
+    )
+
+
+@reference
+@role_required(Role.ADMINISTRATOR)
+def scheme_version(request: AppRequest, pk: int) -> HttpResponse:
+    """A new rate of the scheme's code from a month on (the current version ends the month before)."""
+    scheme = get_object_or_404(TariffScheme, pk=pk)
+    form = SchemeForm(request.POST or None, version_of=scheme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = scheme_new_version(scheme=scheme, data=form.scheme_data(), actor=request.user)
+        except TariffAdminError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("New rate of “%(code)s” from %(month)s saved.")
+                % {"code": new.code, "month": f"{new.valid_from:%m/%Y}"},
+            )
+            return redirect("contributions:scheme_detail", pk=new.pk)
+    return render(
+        request,
+        "contributions/scheme_form.html",
+        {"form": form, "scheme": scheme, "new_version": True, "billed": scheme_billed(scheme)},
     )
 
 

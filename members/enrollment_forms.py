@@ -49,22 +49,21 @@ class EnrollmentForm(forms.ModelForm):
                 models.Q(regency__isnull=True) | models.Q(regency_id=member.regency_id)
             )
 
-        # The schemes still in force (or to come), of every province or the person's; an enrollment's own
-        # scheme stays on the list.
+        # The schemes still in force (a code's open version), of every province or the person's; an
+        # enrollment's own scheme stays on the list.
         self.member = member if member is not None else getattr(self.instance, "member", None)
-        offered = TariffScheme.objects.filter(
-            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=timezone.localdate().replace(day=1))
-        )
+        offered = TariffScheme.objects.filter(valid_to__isnull=True)
         if self.member is not None:
             offered = offered.filter(
                 models.Q(province__isnull=True) | models.Q(province_id=self.member.province_id)
             )
-        offered = offered | TariffScheme.objects.filter(code=self.instance.scheme or None)
+        names = dict(offered.order_by("name").values_list("code", "name"))
+        if self.instance.scheme and self.instance.scheme not in names:
+            kept = TariffScheme.objects.filter(code=self.instance.scheme).order_by("-valid_from").first()
+            if kept is not None:
+                names[kept.code] = kept.name
         scheme: Any = self.fields["scheme"]
-        scheme.choices = [
-            ("", _("Default (flat Rp 11.800)")),
-            *offered.order_by("name").values_list("code", "name"),
-        ]
+        scheme.choices = [("", _("Default (flat Rp 11.800)")), *names.items()]
         scheme.help_text = _("The tariff agreed for this participant; empty: the default flat scheme.")
         self.fields["requested_start"].initial = timezone.localdate()
         self.fields["risk_class"].required = False

@@ -86,6 +86,12 @@ def submit_problems(enrollment: Enrollment, today: date | None = None) -> list[s
             _("The person is %(age)s years old; enrollment is for ages %(min)s to %(max)s.")
             % {"age": age, "min": settings.ENROLLMENT_MIN_AGE, "max": settings.ENROLLMENT_MAX_AGE}
         )
+    if enrollment.scheme:
+        wrong = scheme_problem(
+            enrollment.scheme, start=enrollment.requested_start, province=member.province_id
+        )
+        if wrong:
+            problems.append(wrong)
     if enrollment.jkm and not (member.heir_name and member.heir_relation):
         problems.append(_("JKM pays the heir: enter the heir's name and relation on the person's page."))
     if enrollment.kind == ParticipantKind.BPU and not member.monthly_income:
@@ -141,28 +147,29 @@ def start_problem(start: date, today: date) -> str | None:
 
 
 def scheme_problem(code: str, *, start: date | None, province: str | None) -> str | None:
-    """Why the scheme `code` cannot be an enrollment's (unknown, another province's, or not in force in
-    the month cover is asked to start: the monthly run would find no tariff), or None."""
+    """Why the scheme `code` cannot be an enrollment's (unknown, another province's, closed, or not in
+    force in the month cover is asked to start: the monthly run would find no tariff), or None."""
     from contributions.models import TariffScheme
 
-    scheme = TariffScheme.objects.filter(code=code).first()
-    if scheme is None:
+    versions = list(TariffScheme.objects.filter(code=code).order_by("valid_from"))
+    if not versions:
         return _("Unknown contribution scheme “%(code)s”.") % {"code": code}
-    if province and scheme.province_id and scheme.province_id != province:
+    latest = versions[-1]
+    if province and latest.province_id and latest.province_id != province:
         return _("The scheme “%(name)s” is for another province: choose one for the person's province.") % {
-            "name": scheme.name
+            "name": latest.name
+        }
+    if latest.valid_to is not None:
+        return _("The scheme “%(name)s” ended in %(month)s: choose a scheme still in force.") % {
+            "name": latest.name,
+            "month": f"{latest.valid_to:%m/%Y}",
         }
     month = start.replace(day=1) if start else None
-    if month and (month < scheme.valid_from or (scheme.valid_to and month > scheme.valid_to)):
+    if month and month < versions[0].valid_from:
         return _(
-            "The scheme “%(name)s” applies from %(first)s to %(last)s, not in the month cover starts "
-            "(%(month)s): choose a scheme in force then."
-        ) % {
-            "name": scheme.name,
-            "first": f"{scheme.valid_from:%m/%Y}",
-            "last": f"{scheme.valid_to:%m/%Y}" if scheme.valid_to else "…",
-            "month": f"{month:%m/%Y}",
-        }
+            "The scheme “%(name)s” applies from %(first)s, not in the month cover starts (%(month)s): "
+            "choose a scheme in force then."
+        ) % {"name": latest.name, "first": f"{versions[0].valid_from:%m/%Y}", "month": f"{month:%m/%Y}"}
     return None
 
 

@@ -9,10 +9,17 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from contributions.billing import run_month
 from contributions.forms_tariffs import parse_percent
-from contributions.models import BillingRun, IncomeBracket, TariffScheme
+from contributions.models import Bill, BillingRun, IncomeBracket, TariffScheme
 from contributions.selectors import monthly_contribution
-from contributions.tariff_admin import TariffAdminError, scheme_update
+from contributions.tariff_admin import (
+    TariffAdminError,
+    bracket_create,
+    bracket_update,
+    scheme_new_version,
+    scheme_update,
+)
 from members.models import Enrollment, EnrollmentStatus
 from tests.factories import OfficeFactory, UserFactory, make_member
 from tests.helpers import login_verified
@@ -109,6 +116,9 @@ def test_an_administrator_adds_a_wage_scheme_that_the_run_then_uses(admin):
         requested_start=date(2027, 1, 1),
     )
     assert monthly_contribution(enrollment, date(2027, 2, 1)).total == 35_700
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="active", coverage_start=date(2027, 1, 1))
+    run_month(date(2027, 2, 1))
+    assert list(Bill.objects.filter(enrollment=enrollment).values_list("amount", flat=True)) == [35_700]
     detail = client_for(admin).get(response["Location"]).content.decode()
     assert "0,89%" in detail
     assert "Pergub Jatim 2026" in detail
@@ -259,3 +269,92 @@ def test_an_administrator_adds_a_bracket_and_a_billed_bracket_keeps_its_amount(a
     assert closed.status_code == 302
     lowest.refresh_from_db()
     assert (lowest.amount, lowest.valid_to) == (1_000_000, date(2026, 12, 1))
+
+
+@pytest.mark.django_db
+def test_a_new_rate_from_a_month_is_a_version_the_run_uses_and_billed_months_keep_theirs(admin):
+    flat = TariffScheme.objects.get(code="flat-11800")
+    member = make_member("52.71")
+    enrollment = Enrollment.objects.create(
+        member=member,
+        kind="bpu",
+        payer="self",
+        status="active",
+        requested_start=date(2027, 1, 1),
+        coverage_start=date(2027, 1, 1),
+    )
+    run_month(date(2027, 1, 1))
+    page = client_for(admin).get(reverse("contributions:scheme_version", args=[flat.pk]))
+    assert page.status_code == 200
+    refused = client_for(admin).post(
+        reverse("contributions:scheme_version", args=[flat.pk]),
+        {
+            "name": flat.name,
+            "valid_from": "2027-01",
+            "method": "flat",
+            "flat_amount": "12.500",
+            "rounding_unit": "1",
+        },
+    )
+    assert "01/2027 sudah ditagih dengan tarif sekarang" in str(refused.context["form"].non_field_errors())
+    response = client_for(admin).post(
+        reverse("contributions:scheme_version", args=[flat.pk]),
+        {
+            "name": flat.name,
+            "valid_from": "2027-02",
+            "method": "flat",
+            "flat_amount": "12.500",
+            "rounding_unit": "1",
+        },
+    )
+    assert response.status_code == 302
+    versions = list(TariffScheme.objects.filter(code="flat-11800").order_by("valid_from"))
+    assert [(v.valid_from, v.valid_to, v.flat_amount) for v in versions] == [
+        (date(2020, 1, 1), date(2027, 1, 1), 11_800),
+        (date(2027, 2, 1), None, 12_500),
+    ]
+    run_month(date(2027, 2, 1))
+    assert list(
+        Bill.objects.filter(enrollment=enrollment).order_by("month").values_list("amount", flat=True)
+    ) == [
+        11_800,
+        12_500,
+    ]
+    # Only the latest version takes a new rate; an older one's months end where the next begins.
+    with pytest.raises(TariffAdminError):
+        scheme_new_version(scheme=versions[0], data={"valid_from": date(2027, 6, 1)}, actor=admin)
+    with pytest.raises(TariffAdminError):
+        scheme_update(scheme=versions[0], data={"valid_to": date(2027, 3, 1)}, actor=admin)
+    detail = (
+        client_for(admin).get(reverse("contributions:scheme_detail", args=[versions[1].pk])).content.decode()
+    )
+    assert 'data-testid="scheme-versions"' in detail
+
+
+@pytest.mark.django_db
+def test_brackets_must_still_cover_the_next_month_and_cannot_reach_into_billed_months(admin):
+    lowest = IncomeBracket.objects.get(amount=1_000_000)
+    with pytest.raises(TariffAdminError, match="tidak ada kelompok penghasilan yang berlaku"):
+        bracket_update(bracket=lowest, data={"valid_to": date(2027, 2, 1)}, actor=admin)
+    BillingRun.objects.create(month=date(2027, 2, 1))
+    with pytest.raises(TariffAdminError, match="02/2027"):
+        bracket_create(data={"amount": 1_500_000, "valid_from": date(2027, 2, 1)}, actor=admin)
+    later = bracket_create(data={"amount": 1_500_000, "valid_from": date(2027, 3, 1)}, actor=admin)
+    with pytest.raises(TariffAdminError, match="02/2027"):
+        bracket_update(bracket=later, data={"valid_from": date(2027, 1, 1)}, actor=admin)
+
+
+@pytest.mark.django_db
+def test_a_closed_scheme_is_not_offered_nor_accepted_for_an_enrollment(admin):
+    from members.enrollments import scheme_problem
+
+    TariffScheme.objects.create(
+        code="ending",
+        name="Berakhir",
+        valid_from=date(2026, 1, 1),
+        valid_to=date(2026, 12, 1),
+        method="flat",
+        flat_amount=11_800,
+    )
+    assert "berakhir pada 12/2026" in str(scheme_problem("ending", start=date(2026, 11, 1), province="52"))
+    assert scheme_problem("flat-11800", start=date(2026, 11, 1), province="52") is None

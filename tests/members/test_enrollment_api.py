@@ -98,7 +98,7 @@ def test_a_scheme_not_in_force_when_cover_starts_or_of_another_province_is_refus
 
     ended = create(client_of(operator), member, scheme="ntb-2021")
     assert ended.status_code == 400
-    assert "berlaku dari 01/2021 sampai 12/2021" in str(ended.json())
+    assert "berakhir pada 12/2021" in str(ended.json())
     TariffScheme.objects.create(
         code="sulut-2026",
         name="Sulut 2026",
