@@ -220,9 +220,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling. Whole offices share one public IP, so the username is locked, not the address.
 # A stale form (signed out and in again in another tab): the app's page, in Indonesian, not Django's.
 CSRF_FAILURE_VIEW = "umkm_enroll.web.views.csrf_failure"
+
+# Login throttling. Whole offices share one public IP, so the username is locked, not the address.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
