@@ -77,8 +77,11 @@ class MonthField(forms.DateField):
             return value.replace(day=1)
         month = parse_month(str(value))
         if month is None:
-            shaped = _ISO_MONTH.match(str(value).strip()) or _LOCAL_MONTH.match(str(value).strip())
-            code = "range" if shaped else "invalid"  # "1990-01" is written right, but out of range
+            text = str(value).strip()
+            iso, local = _ISO_MONTH.match(text), _LOCAL_MONTH.match(text)
+            month_number = int(iso.group(2)) if iso else int(local.group(1)) if local else 0
+            # "1990-01" is written right but out of range; "2026-13" is not a month.
+            code = "range" if 1 <= month_number <= 12 else "invalid"
             raise forms.ValidationError(self.error_messages[code], code=code)
         return month
 
@@ -175,14 +178,14 @@ class ProgrammeForm(forms.ModelForm):
         first, last = data.get("first_month"), data.get("last_month")
         if first and last and last < first:
             self.add_error("last_month", _("The last covered month cannot come before the first."))
-        elif (
-            first
-            and last
-            and (last.year - first.year) * 12 + last.month - first.month >= MAX_PROGRAMME_MONTHS
-        ):
+        # Typos caught on what changes (a saved programme's other months stand as they are).
+        changed = set(self.changed_data)
+        span = (last.year - first.year) * 12 + last.month - first.month if first and last else 0
+        if span >= MAX_PROGRAMME_MONTHS and changed & {"first_month", "last_month"}:
             self.add_error("last_month", _("A programme covers at most 10 years: check the last month."))
         today = timezone.localdate()
-        if first and (first.year - today.year) * 12 + first.month - today.month > MAX_MONTHS_AHEAD:
+        ahead = (first.year - today.year) * 12 + first.month - today.month if first else 0
+        if ahead > MAX_MONTHS_AHEAD and "first_month" in changed:
             self.add_error("first_month", _("A programme starts at most 2 years from now: check the year."))
         province, regency = data.get("province"), data.get("regency")
         scope = scope_of(self.user)

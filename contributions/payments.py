@@ -55,7 +55,10 @@ def participant_payers(enrollment: Enrollment) -> list[str]:
     share a sponsor programme leaves; nobody when the programme pays it all), and any payer of a bill it
     already has (a payer changed since). Another payer's money would pay no bill and sit as credit."""
     payers = set(
-        Bill.objects.filter(enrollment=enrollment).exclude(payer="sponsor").values_list("payer", flat=True)
+        Bill.objects.filter(enrollment=enrollment)
+        .exclude(payer="sponsor")
+        .values_list("payer", flat=True)
+        .distinct()
     )
     if enrollment.payer != "sponsor":
         payers.add(enrollment.payer)
@@ -165,8 +168,6 @@ def payment_record(
         payer = "sponsor"
     elif payer not in PARTICIPANT_PAYERS:
         raise PaymentError(_("Unknown payer."))
-    elif enrollment is not None and payer not in participant_payers(enrollment):
-        raise PaymentError(_no_bills_for(enrollment, payer))
     if (
         actor is not None
         and enrollment is not None
@@ -196,7 +197,9 @@ def payment_record(
         return Recorded(payment=payment, created=False, allocated=payment.amount - credit, credit=credit)
 
     if Payment.objects.filter(reference=reference).exists():
-        return existing()
+        return existing()  # sent again: the payment recorded (before any later rule on payers)
+    if enrollment is not None and payer not in participant_payers(enrollment):
+        raise PaymentError(_no_bills_for(enrollment, payer))
     try:
         with transaction.atomic():
             bills = _target_bills(enrollment=enrollment, programme=programme, payer=payer)

@@ -81,6 +81,17 @@ def test_a_payer_without_bills_is_refused_and_a_payer_changed_since_still_pays_i
 
 
 @pytest.mark.django_db
+def test_a_payment_sent_again_is_the_one_recorded_even_after_its_payer_stopped_being_billed():
+    enrollment = active_enrollment()
+    first = pay(enrollment, "trx-ahead", 11_800, payer="self")  # paid ahead, before any bill
+    Enrollment.objects.filter(pk=enrollment.pk).update(payer="bank", bank="bri")
+    enrollment.refresh_from_db()
+    again = pay(enrollment, "trx-ahead", 11_800, payer="self")
+    assert not again.created
+    assert again.payment.pk == first.payment.pk
+
+
+@pytest.mark.django_db
 def test_a_participant_whose_programme_pays_everything_has_no_payer_to_record(client):
     from django.urls import reverse
 
