@@ -128,3 +128,17 @@ def test_a_card_batch_names_its_regency():
     from cards.batches import describe
 
     assert "Kota Mataram" in describe({"regency": "52.71"})
+
+
+def test_an_enrollment_entry_names_the_list_it_came_from():
+    from members.models import ImportBatch
+    from umkm_enroll.audit.templatetags.audit_format import change_rows
+
+    batch = ImportBatch.objects.create(
+        label="BPUM 2026 tahap 1", office=OfficeFactory.diskop_regency("52.71")
+    )
+    entry = audit_record(
+        actor=None, action="members.enrollment.created", changes={"import_batch": (None, batch.pk)}
+    )
+    entry.object_type = "members.enrollment"
+    assert [after for _label, _before, after in change_rows(entry)] == ["BPUM 2026 tahap 1"]

@@ -117,6 +117,8 @@ EXTRA_LABELS = {
     "nik": _("NIK"),
     "lockout_lifted": _("Sign-in lock lifted"),
 }
+# Keys of entries that are not fields but name an object (the list an enrollment was submitted from).
+EXTRA_RELATIONS = {"import_batch": "members.importbatch"}
 # Relations whose stored key is shown by its object's name: reference data and offices, never a person.
 NAMED_RELATIONS = {
     "regions.province",
@@ -190,6 +192,8 @@ def change_value(object_type: str, field: str, value: object) -> str:
         labels = dict(base.flatchoices)
         return ", ".join(str(labels.get(item, item)) for item in value) or "∅"
     related = getattr(model_field, "related_model", None) if model_field is not None else None
+    if model_field is None and field in EXTRA_RELATIONS:  # what an entry recorded beside the fields
+        related = apps.get_model(EXTRA_RELATIONS[field])
     if related is not None and value not in (None, "") and related._meta.label_lower in NAMED_RELATIONS:
         found = related._default_manager.filter(pk=value).first()
         if found is not None:
